@@ -1,0 +1,1 @@
+export { default } from "@arraystore/vitest-config";
