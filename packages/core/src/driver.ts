@@ -4,6 +4,7 @@
  * copy-on-write overlay, closed state and error wrapping exist exactly once.
  */
 import type { DType } from "./dtype/model.js";
+import type { Scalar } from "./dtype/typed.js";
 import type {
 	ArrayInfo,
 	Attributes,
@@ -14,7 +15,6 @@ import type {
 	Order,
 	TreeEntry,
 } from "./types.js";
-import type { Scalar } from "./dtype/typed.js";
 
 /** A step-1 box: what drivers read and write. */
 export interface Region {
@@ -32,11 +32,19 @@ export interface ArrayDriver {
 	 */
 	read(region: Region, out: Uint8Array, signal?: AbortSignal): Promise<void>;
 	/** The inverse of `read`; absent for read-only drivers. */
-	write?(region: Region, bytes: Uint8Array, signal?: AbortSignal): Promise<void>;
+	write?(
+		region: Region,
+		bytes: Uint8Array,
+		signal?: AbortSignal,
+	): Promise<void>;
 	/** vlen string arrays only: C order. */
 	readStrings?(region: Region, signal?: AbortSignal): Promise<string[]>;
 	/** vlen string arrays only: C order. */
-	writeStrings?(region: Region, values: readonly string[], signal?: AbortSignal): Promise<void>;
+	writeStrings?(
+		region: Region,
+		values: readonly string[],
+		signal?: AbortSignal,
+	): Promise<void>;
 	/** Changes the shape (and updates `info`). */
 	resize?(shape: readonly number[]): Promise<void>;
 	attrs?(): Promise<Attributes>;
@@ -84,7 +92,10 @@ export interface ContainerDriver {
 	setAttrs?(path: string, attrs: Attributes): Promise<void>;
 	openArray(path: string, options: DriverOpenOptions): Promise<ArrayDriver>;
 	createGroup?(path: string, attrs?: Attributes): Promise<void>;
-	createArray?(path: string, options: DriverCreateOptions): Promise<ArrayDriver>;
+	createArray?(
+		path: string,
+		options: DriverCreateOptions,
+	): Promise<ArrayDriver>;
 	delete?(path: string): Promise<void>;
 	flush?(): Promise<void>;
 	close(): Promise<void>;
@@ -108,7 +119,9 @@ export interface Probe {
 }
 
 /** Whether a format can express a dtype. */
-export type DTypeSupport = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+export type DTypeSupport =
+	| { readonly ok: true }
+	| { readonly ok: false; readonly reason: string };
 
 /** One format. Adapters do not self-register; callers add them to an `AdapterRegistry`. */
 export interface ArrayAdapter {
@@ -129,5 +142,8 @@ export interface ArrayAdapter {
 	/** Creates or replaces an array (mode w+). */
 	create?(target: string, options: DriverCreateOptions): Promise<ArrayDriver>;
 	/** Multi-array formats only. `mode` "w+" creates or replaces the whole container. */
-	openContainer?(target: string, options: ContainerOptions & { readonly mode: Mode }): Promise<ContainerDriver>;
+	openContainer?(
+		target: string,
+		options: ContainerOptions & { readonly mode: Mode },
+	): Promise<ContainerDriver>;
 }

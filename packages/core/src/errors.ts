@@ -44,7 +44,10 @@ export class ArrayStoreError extends Error {
 	readonly adapter: string | undefined;
 
 	constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
-		super(message, details.cause === undefined ? undefined : { cause: details.cause });
+		super(
+			message,
+			details.cause === undefined ? undefined : { cause: details.cause },
+		);
 		this.name = new.target.name;
 		this.code = code;
 		this.target = details.target;
@@ -195,7 +198,10 @@ export class UnsupportedDTypeError extends ArrayStoreError {
 	readonly dtype: string | undefined;
 	/** The format that refused it. */
 	readonly format: string | undefined;
-	constructor(message: string, details: ErrorDetails & { dtype?: string; format?: string } = {}) {
+	constructor(
+		message: string,
+		details: ErrorDetails & { dtype?: string; format?: string } = {},
+	) {
 		super("UNSUPPORTED_DTYPE", message, details);
 		this.dtype = details.dtype;
 		this.format = details.format;
@@ -209,7 +215,10 @@ export class UnsupportedCodecError extends ArrayStoreError {
 	readonly codec: string;
 	/** Whether decoding or encoding was asked for. */
 	readonly direction: "decode" | "encode";
-	constructor(message: string, details: ErrorDetails & { codec: string; direction?: "decode" | "encode" }) {
+	constructor(
+		message: string,
+		details: ErrorDetails & { codec: string; direction?: "decode" | "encode" },
+	) {
 		super("UNSUPPORTED_CODEC", message, details);
 		this.codec = details.codec;
 		this.direction = details.direction ?? "decode";
@@ -232,30 +241,76 @@ export class IoError extends ArrayStoreError {
 	declare readonly code: "IO_ERROR";
 	/** errno name such as "ENOSPC", when known. */
 	readonly errno: string | undefined;
-	constructor(message: string, details: ErrorDetails & { errno?: string } = {}) {
+	constructor(
+		message: string,
+		details: ErrorDetails & { errno?: string } = {},
+	) {
 		super("IO_ERROR", message, details);
 		this.errno = details.errno;
 	}
 }
 
 /** Narrows `err` to an arraystore error, optionally with one of `codes`. */
-export function isArrayStoreError<C extends ErrorCode>(err: unknown, ...codes: C[]): err is ArrayStoreError & { readonly code: C } {
-	return err instanceof ArrayStoreError && (codes.length === 0 || (codes as ErrorCode[]).includes(err.code));
+export function isArrayStoreError<C extends ErrorCode>(
+	err: unknown,
+	...codes: C[]
+): err is ArrayStoreError & { readonly code: C } {
+	return (
+		err instanceof ArrayStoreError &&
+		(codes.length === 0 || (codes as ErrorCode[]).includes(err.code))
+	);
 }
 
 /**
  * Translates an OS error (ENOENT, EACCES, ENOSPC …) into our error classes. Arraystore errors
  * and abort reasons pass through unchanged.
  */
-export function fromNodeError(err: unknown, details: ErrorDetails = {}): unknown {
+export function fromNodeError(
+	err: unknown,
+	details: ErrorDetails = {},
+): unknown {
 	if (err instanceof ArrayStoreError) return err;
 	if (err instanceof Error && err.name === "AbortError") return err;
 	const errno = (err as { code?: unknown } | null)?.code;
 	const what = details.target ?? "target";
 	const d = { ...details, cause: err };
 	if (errno === "ENOENT") return new NotFoundError(`${what} does not exist`, d);
-	if (errno === "EEXIST") return new AlreadyExistsError(`${what} already exists`, d);
-	if (errno === "EACCES" || errno === "EPERM" || errno === "EROFS") return new IoError(`permission denied: ${what}`, { ...d, errno });
+	if (errno === "EEXIST")
+		return new AlreadyExistsError(`${what} already exists`, d);
+	if (errno === "EACCES" || errno === "EPERM" || errno === "EROFS")
+		return new IoError(`permission denied: ${what}`, { ...d, errno });
 	const message = err instanceof Error ? err.message : String(err);
-	return new IoError(`${what}: ${message}`, { ...d, errno: typeof errno === "string" ? errno : undefined });
+	return new IoError(`${what}: ${message}`, {
+		...d,
+		errno: typeof errno === "string" ? errno : undefined,
+	});
+}
+
+/**
+ * Wraps anything thrown below the public API: arraystore errors gain missing context, abort
+ * reasons pass unchanged, OS errors are translated, and anything else becomes an `IoError`
+ * carrying it as `cause` (so no bare Error or string escapes).
+ */
+export function wrapError(err: unknown, details: ErrorDetails = {}): unknown {
+	if (err instanceof ArrayStoreError) {
+		const e = err as {
+			target: string | undefined;
+			adapter: string | undefined;
+		};
+		if (e.target === undefined) e.target = details.target;
+		if (e.adapter === undefined) e.adapter = details.adapter;
+		return err;
+	}
+	if (
+		err instanceof Error &&
+		(err.name === "AbortError" || err.name === "TimeoutError")
+	)
+		return err;
+	if (typeof (err as { code?: unknown } | null)?.code === "string")
+		return fromNodeError(err, details);
+	const message = err instanceof Error ? err.message : String(err);
+	return new IoError(`${details.target ?? "store"}: ${message}`, {
+		...details,
+		cause: err,
+	});
 }

@@ -3,8 +3,9 @@
  * non-zero step (negative included), `null` for a whole dimension, and short lists (trailing
  * dimensions whole). Everything reduces to step-1 boxes for drivers; core gathers the rest.
  */
-import { InvalidSelectionError } from "./errors.js";
+
 import type { Region } from "./driver.js";
+import { InvalidSelectionError } from "./errors.js";
 
 /** A numpy slice; omitted or null parts take numpy's defaults. */
 export interface Slice {
@@ -17,7 +18,11 @@ export interface Slice {
 export type Selection = readonly (number | Slice | null)[];
 
 /** `slice(start, stop, step)` as in Python. */
-export function slice(start?: number | null, stop?: number | null, step?: number | null): Slice {
+export function slice(
+	start?: number | null,
+	stop?: number | null,
+	step?: number | null,
+): Slice {
 	return { start: start ?? null, stop: stop ?? null, step: step ?? null };
 }
 
@@ -48,13 +53,22 @@ export interface ResolvedSelection {
  * Checks `selection` against `shape` with numpy's rules.
  * @throws {InvalidSelectionError} too many indices, out-of-range integers, step 0, non-integers.
  */
-export function resolveSelection(shape: readonly number[], selection: Selection = []): ResolvedSelection {
-	if (!Array.isArray(selection)) throw new InvalidSelectionError("a selection is a list of indices, slices or null");
+export function resolveSelection(
+	shape: readonly number[],
+	selection: Selection = [],
+): ResolvedSelection {
+	if (!Array.isArray(selection))
+		throw new InvalidSelectionError(
+			"a selection is a list of indices, slices or null",
+		);
 	if (selection.length > shape.length) {
-		throw new InvalidSelectionError(`too many indices: ${selection.length} for ${shape.length}-d array`);
+		throw new InvalidSelectionError(
+			`too many indices: ${selection.length} for ${shape.length}-d array`,
+		);
 	}
 	const dims: DimSelection[] = [];
-	for (let d = 0; d < shape.length; d++) dims.push(resolveDim(selection[d] ?? null, shape[d] as number, d));
+	for (let d = 0; d < shape.length; d++)
+		dims.push(resolveDim(selection[d] ?? null, shape[d] as number, d));
 	const outShape: number[] = [];
 	const fullShape: number[] = [];
 	const start: number[] = [];
@@ -75,23 +89,48 @@ export function resolveSelection(shape: readonly number[], selection: Selection 
 			boxShape.push(Math.abs(last - dim.start) + 1);
 		}
 	}
-	return { dims, outShape, fullShape, box: { start, shape: boxShape }, contiguous, size };
+	return {
+		dims,
+		outShape,
+		fullShape,
+		box: { start, shape: boxShape },
+		contiguous,
+		size,
+	};
 }
 
-function resolveDim(index: number | Slice | null, n: number, d: number): DimSelection {
+function resolveDim(
+	index: number | Slice | null,
+	n: number,
+	d: number,
+): DimSelection {
 	if (index === null) return { start: 0, step: 1, count: n, dropped: false };
 	if (typeof index === "number") {
-		if (!Number.isInteger(index)) throw new InvalidSelectionError(`index ${index} on axis ${d} is not an integer`);
+		if (!Number.isInteger(index))
+			throw new InvalidSelectionError(
+				`index ${index} on axis ${d} is not an integer`,
+			);
 		const i = index < 0 ? index + n : index;
-		if (i < 0 || i >= n) throw new InvalidSelectionError(`index ${index} is out of bounds for axis ${d} with size ${n}`);
+		if (i < 0 || i >= n)
+			throw new InvalidSelectionError(
+				`index ${index} is out of bounds for axis ${d} with size ${n}`,
+			);
 		return { start: i, step: 1, count: 1, dropped: true };
 	}
-	if (typeof index !== "object") throw new InvalidSelectionError(`axis ${d}: not an index, slice or null`);
+	if (typeof index !== "object")
+		throw new InvalidSelectionError(`axis ${d}: not an index, slice or null`);
 	const step = index.step ?? 1;
-	if (!Number.isInteger(step)) throw new InvalidSelectionError(`slice step on axis ${d} is not an integer`);
-	if (step === 0) throw new InvalidSelectionError(`slice step cannot be zero (axis ${d})`);
+	if (!Number.isInteger(step))
+		throw new InvalidSelectionError(
+			`slice step on axis ${d} is not an integer`,
+		);
+	if (step === 0)
+		throw new InvalidSelectionError(`slice step cannot be zero (axis ${d})`);
 	for (const v of [index.start, index.stop]) {
-		if (v !== null && v !== undefined && !Number.isInteger(v)) throw new InvalidSelectionError(`slice bound on axis ${d} is not an integer`);
+		if (v !== null && v !== undefined && !Number.isInteger(v))
+			throw new InvalidSelectionError(
+				`slice bound on axis ${d} is not an integer`,
+			);
 	}
 	// Python's slice.indices(n).
 	let start: number;
@@ -103,17 +142,28 @@ function resolveDim(index: number | Slice | null, n: number, d: number): DimSele
 		start = clampNeg(index.start, n, n - 1);
 		stop = clampNeg(index.stop, n, -1);
 	}
-	const count = step > 0 ? Math.max(0, Math.ceil((stop - start) / step)) : Math.max(0, Math.ceil((start - stop) / -step));
+	const count =
+		step > 0
+			? Math.max(0, Math.ceil((stop - start) / step))
+			: Math.max(0, Math.ceil((start - stop) / -step));
 	return { start: count === 0 ? 0 : start, step, count, dropped: false };
 }
 
-function clampPos(v: number | null | undefined, n: number, dflt: number): number {
+function clampPos(
+	v: number | null | undefined,
+	n: number,
+	dflt: number,
+): number {
 	if (v === null || v === undefined) return dflt;
 	const x = v < 0 ? v + n : v;
 	return Math.min(Math.max(x, 0), n);
 }
 
-function clampNeg(v: number | null | undefined, n: number, dflt: number): number {
+function clampNeg(
+	v: number | null | undefined,
+	n: number,
+	dflt: number,
+): number {
 	if (v === null || v === undefined) return dflt;
 	const x = v < 0 ? v + n : v;
 	return Math.min(Math.max(x, -1), n - 1);
@@ -121,7 +171,11 @@ function clampNeg(v: number | null | undefined, n: number, dflt: number): number
 
 /** The selection (slices only) that addresses exactly `region`. */
 export function regionToSelection(region: Region): Selection {
-	return region.start.map((s, i) => ({ start: s, stop: s + (region.shape[i] as number), step: 1 }));
+	return region.start.map((s, i) => ({
+		start: s,
+		stop: s + (region.shape[i] as number),
+		step: 1,
+	}));
 }
 
 /** Region size in elements. */

@@ -19,7 +19,15 @@ export interface CodecInfo {
 }
 
 /** An attribute value. `ArrayData` keeps an attribute's exact dtype and shape for round trips. */
-export type AttrValue = null | boolean | number | bigint | string | readonly AttrValue[] | { readonly [k: string]: AttrValue } | ArrayData;
+export type AttrValue =
+	| null
+	| boolean
+	| number
+	| bigint
+	| string
+	| readonly AttrValue[]
+	| { readonly [k: string]: AttrValue }
+	| ArrayData;
 /** Attributes of an array, group or file. */
 export type Attributes = Readonly<Record<string, AttrValue>>;
 
@@ -88,7 +96,8 @@ export interface Block<D extends DType = DType> extends ArrayData<D> {
 }
 
 /** A store opened read-only (or in any mode, seen through its read side). */
-export interface ReadableArrayStore<D extends DType = DType> extends AsyncDisposable {
+export interface ReadableArrayStore<D extends DType = DType>
+	extends AsyncDisposable {
 	readonly format: string;
 	readonly target: string;
 	readonly mode: Mode;
@@ -104,8 +113,13 @@ export interface ReadableArrayStore<D extends DType = DType> extends AsyncDispos
 }
 
 /** A writable store (modes `r+`, `w+`, `c`). */
-export interface ArrayStore<D extends DType = DType> extends ReadableArrayStore<D> {
-	write(selection: Selection, value: ArrayData | TypedArrayFor<D> | ScalarFor<D>, options?: IoOptions): Promise<void>;
+export interface ArrayStore<D extends DType = DType>
+	extends ReadableArrayStore<D> {
+	write(
+		selection: Selection,
+		value: ArrayData | TypedArrayFor<D> | ScalarFor<D>,
+		options?: IoOptions,
+	): Promise<void>;
 	setAttrs(attrs: Attributes, options?: IoOptions): Promise<void>;
 	/** UnsupportedError unless capabilities.resize. */
 	resize(shape: readonly number[], options?: IoOptions): Promise<void>;
@@ -130,13 +144,17 @@ export interface CommonOpenOptions extends IoOptions {
 	readonly adapterOptions?: Readonly<Record<string, unknown>>;
 }
 /** Opening an existing array. */
-export interface OpenExistingOptions<D extends DType = DType> extends CommonOpenOptions, Partial<Layout<D>> {
+export interface OpenExistingOptions<D extends DType = DType>
+	extends CommonOpenOptions,
+		Partial<Layout<D>> {
 	readonly mode?: "r" | "r+" | "c";
 	/** Mode "c"; default 256 MiB. */
 	readonly maxOverlayBytes?: number;
 }
 /** Creating (or replacing) an array. */
-export interface CreateOptions<D extends DType = DType> extends CommonOpenOptions, Layout<D> {
+export interface CreateOptions<D extends DType = DType>
+	extends CommonOpenOptions,
+		Layout<D> {
 	readonly mode: "w+";
 	readonly shape: readonly number[];
 	/** AlreadyExistsError instead of replacing. */
@@ -149,7 +167,9 @@ export interface CreateOptions<D extends DType = DType> extends CommonOpenOption
 	readonly maxshape?: readonly (number | null)[];
 }
 /** Either. */
-export type OpenOptions<D extends DType = DType> = OpenExistingOptions<D> | CreateOptions<D>;
+export type OpenOptions<D extends DType = DType> =
+	| OpenExistingOptions<D>
+	| CreateOptions<D>;
 
 /** One entry of a container listing. */
 export interface TreeEntry {
@@ -175,13 +195,22 @@ export interface ContainerStore extends AsyncDisposable {
 	readonly closed: boolean;
 	readonly capabilities: Capabilities;
 	/** Sorted by path; never follows links. */
-	list(path?: string, options?: { readonly recursive?: boolean }): Promise<TreeEntry[]>;
+	list(
+		path?: string,
+		options?: { readonly recursive?: boolean },
+	): Promise<TreeEntry[]>;
 	attrs(path: string): Promise<Attributes>;
 	setAttrs(path: string, attrs: Attributes): Promise<void>;
-	openArray(path: string, options?: Omit<OpenExistingOptions, "path" | "format">): Promise<ArrayStore>;
+	openArray(
+		path: string,
+		options?: Omit<OpenExistingOptions, "path" | "format">,
+	): Promise<ArrayStore>;
 	/** UnsupportedError if hierarchy !== "tree". */
 	createGroup(path: string, attrs?: Attributes): Promise<void>;
-	createArray(path: string, options: Omit<CreateOptions, "mode" | "path" | "format">): Promise<ArrayStore>;
+	createArray(
+		path: string,
+		options: Omit<CreateOptions, "mode" | "path" | "format">,
+	): Promise<ArrayStore>;
 	delete?(path: string): Promise<void>;
 	flush(): Promise<void>;
 	close(): Promise<void>;

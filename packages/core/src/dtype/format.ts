@@ -2,8 +2,9 @@
  * The reverse of parse.ts: numpy descriptors and names from a {@link DType}, and byte-order
  * changes applied recursively through records and sub-arrays.
  */
-import { parseDType, structured, subarrayOf } from "./parse.js";
+
 import type { Descr, DescrField, DType, NumpyDictDescr } from "./model.js";
+import { parseDType, structured, subarrayOf } from "./parse.js";
 
 /**
  * The npy / zarr-v2 descriptor: `dtype.str` for simple types, a field list for records
@@ -20,7 +21,11 @@ export function toDescr(dtype: DType): Descr {
 	for (const f of dtype.fields) {
 		if (f.offset > at) out.push(["", `|V${f.offset - at}`]);
 		const name = f.title !== undefined ? ([f.title, f.name] as const) : f.name;
-		out.push(f.dtype.subarray ? [name, toDescr(f.dtype.subarray.base), [...f.dtype.subarray.shape]] : [name, toDescr(f.dtype)]);
+		out.push(
+			f.dtype.subarray
+				? [name, toDescr(f.dtype.subarray.base), [...f.dtype.subarray.shape]]
+				: [name, toDescr(f.dtype)],
+		);
 		at = f.offset + f.dtype.itemsize;
 	}
 	if (dtype.itemsize > at) out.push(["", `|V${dtype.itemsize - at}`]);
@@ -32,7 +37,8 @@ export function hasListDescr(dtype: DType): boolean {
 	if (!dtype.fields) return true;
 	let at = 0;
 	for (const f of dtype.fields) {
-		if (f.offset < at || !hasListDescr(f.dtype.subarray?.base ?? f.dtype)) return false;
+		if (f.offset < at || !hasListDescr(f.dtype.subarray?.base ?? f.dtype))
+			return false;
 		at = f.offset + f.dtype.itemsize;
 	}
 	return true;
@@ -50,8 +56,22 @@ export function toDictDescr(dtype: DType): NumpyDictDescr {
 }
 
 const NATIVE_NAMES: Readonly<Record<string, string>> = {
-	b1: "bool", i1: "int8", i2: "int16", i4: "int32", i8: "int64", u1: "uint8", u2: "uint16", u4: "uint32", u8: "uint64",
-	f2: "float16", f4: "float32", f8: "float64", f16: "float128", c8: "complex64", c16: "complex128", c32: "complex256",
+	b1: "bool",
+	i1: "int8",
+	i2: "int16",
+	i4: "int32",
+	i8: "int64",
+	u1: "uint8",
+	u2: "uint16",
+	u4: "uint32",
+	u8: "uint64",
+	f2: "float16",
+	f4: "float32",
+	f8: "float64",
+	f16: "float128",
+	c8: "complex64",
+	c16: "complex128",
+	c32: "complex256",
 };
 
 /**
@@ -63,7 +83,9 @@ export function numpyName(dtype: DType): string {
 	if (dtype.byteOrder === ">") return dtype.str;
 	if (dtype.kind === "M" || dtype.kind === "m") {
 		const base = dtype.kind === "M" ? "datetime64" : "timedelta64";
-		return dtype.unit === "generic" ? base : `${base}[${dtype.step === 1 ? "" : dtype.step}${dtype.unit}]`;
+		return dtype.unit === "generic"
+			? base
+			: `${base}[${dtype.step === 1 ? "" : dtype.step}${dtype.unit}]`;
 	}
 	return NATIVE_NAMES[dtype.code] ?? dtype.str;
 }
@@ -71,7 +93,8 @@ export function numpyName(dtype: DType): string {
 /** Python `repr` of descriptor data: strings, numbers, lists of tuples (npy header rules). */
 export function pyRepr(value: unknown): string {
 	if (typeof value === "string") return pyStr(value);
-	if (typeof value === "number" || typeof value === "bigint") return String(value);
+	if (typeof value === "number" || typeof value === "bigint")
+		return String(value);
 	if (typeof value === "boolean") return value ? "True" : "False";
 	if (value === null || value === undefined) return "None";
 	if (Array.isArray(value)) {
@@ -98,14 +121,18 @@ export function pyStr(s: string): string {
 		else if (ch === "\n") out += "\\n";
 		else if (ch === "\r") out += "\\r";
 		else if (ch === "\t") out += "\\t";
-		else if (c < 0x20 || c === 0x7f) out += `\\x${c.toString(16).padStart(2, "0")}`;
+		else if (c < 0x20 || c === 0x7f)
+			out += `\\x${c.toString(16).padStart(2, "0")}`;
 		else out += ch;
 	}
 	return quote + out + quote;
 }
 
 /** The same dtype in another byte order, recursively through records and sub-arrays. */
-export function withByteOrder(dtype: DType, order: "<" | ">" | "native"): DType {
+export function withByteOrder(
+	dtype: DType,
+	order: "<" | ">" | "native",
+): DType {
 	const bo = order === "native" ? "<" : order;
 	if (dtype.fields) {
 		return structured(
@@ -113,7 +140,11 @@ export function withByteOrder(dtype: DType, order: "<" | ">" | "native"): DType 
 			dtype.itemsize,
 		);
 	}
-	if (dtype.subarray) return subarrayOf(withByteOrder(dtype.subarray.base, order), dtype.subarray.shape);
+	if (dtype.subarray)
+		return subarrayOf(
+			withByteOrder(dtype.subarray.base, order),
+			dtype.subarray.shape,
+		);
 	if (dtype.byteOrder === "|" || dtype.byteOrder === bo) return dtype;
 	return parseDType(bo + dtype.str.slice(1));
 }
@@ -136,7 +167,9 @@ export function dtypeKey(dtype: DType): string {
 }
 
 function layoutKey(dtype: DType): string {
-	if (dtype.fields) return `{${dtype.fields.map((f) => `${f.name}@${f.offset}:${dtypeKey(f.dtype)}`).join(",")}}`;
-	if (dtype.subarray) return `(${dtype.subarray.shape.join(",")})${dtypeKey(dtype.subarray.base)}`;
+	if (dtype.fields)
+		return `{${dtype.fields.map((f) => `${f.name}@${f.offset}:${dtypeKey(f.dtype)}`).join(",")}}`;
+	if (dtype.subarray)
+		return `(${dtype.subarray.shape.join(",")})${dtypeKey(dtype.subarray.base)}`;
 	return "";
 }

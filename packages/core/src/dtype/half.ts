@@ -9,7 +9,8 @@ export function halfToNumber(bits: number): number {
 	const exp = (bits >> 10) & 0x1f;
 	const frac = bits & 0x3ff;
 	if (exp === 0) return sign * frac * 2 ** -24;
-	if (exp === 0x1f) return frac === 0 ? sign * Number.POSITIVE_INFINITY : Number.NaN;
+	if (exp === 0x1f)
+		return frac === 0 ? sign * Number.POSITIVE_INFINITY : Number.NaN;
 	return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
 

@@ -7,9 +7,34 @@
 export type ByteOrder = "<" | ">" | "|";
 /** numpy kind characters. */
 /** `O` is only used for variable-length strings (see {@link vstringDType}); object arrays are refused. */
-export type Kind = "b" | "i" | "u" | "f" | "c" | "S" | "U" | "V" | "M" | "m" | "O";
+export type Kind =
+	| "b"
+	| "i"
+	| "u"
+	| "f"
+	| "c"
+	| "S"
+	| "U"
+	| "V"
+	| "M"
+	| "m"
+	| "O";
 /** datetime64 / timedelta64 units. */
-export type TimeUnit = "Y" | "M" | "W" | "D" | "h" | "m" | "s" | "ms" | "us" | "ns" | "ps" | "fs" | "as" | "generic";
+export type TimeUnit =
+	| "Y"
+	| "M"
+	| "W"
+	| "D"
+	| "h"
+	| "m"
+	| "s"
+	| "ms"
+	| "us"
+	| "ns"
+	| "ps"
+	| "fs"
+	| "as"
+	| "generic";
 
 /** One fixed-size numpy dtype. Immutable; build with {@link parseDType}. */
 export interface DType<C extends string = string> {
@@ -30,7 +55,10 @@ export interface DType<C extends string = string> {
 	/** Structured V: fields in offset order. */
 	readonly fields?: readonly Field[];
 	/** Only as a field type: a sub-array of `base`. */
-	readonly subarray?: { readonly base: DType; readonly shape: readonly number[] };
+	readonly subarray?: {
+		readonly base: DType;
+		readonly shape: readonly number[];
+	};
 	/** Long double (f16/f12/c32/c24): carried as opaque elements by raw and npy only. */
 	readonly opaque?: boolean;
 	/** Kind O only: variable-length strings (HDF5 vlen, Zarr vlen-utf8), itemsize 0. */
@@ -48,7 +76,11 @@ export interface Field {
 /** npy / zarr v2 descriptor: a `dtype.str` or a list of fields. */
 export type Descr = string | readonly DescrField[];
 /** `(name, type)` or `(name, type, shape)`; name may be `(title, name)`. */
-export type DescrField = readonly [name: string | readonly [title: string, name: string], type: Descr, shape?: readonly number[]];
+export type DescrField = readonly [
+	name: string | readonly [title: string, name: string],
+	type: Descr,
+	shape?: readonly number[],
+];
 
 /** numpy's dict form: `{names, formats, offsets?, itemsize?, titles?}`. */
 export interface NumpyDictDescr {
@@ -60,18 +92,39 @@ export interface NumpyDictDescr {
 }
 
 /** Variable-length strings (HDF5 vlen, Zarr vlen-utf8): outside the fixed-size byte path. */
-export type VStringDType = DType<"O"> & { readonly kind: "O"; readonly vlen: "utf8" | "ascii" };
+export type VStringDType = DType<"O"> & {
+	readonly kind: "O";
+	readonly vlen: "utf8" | "ascii";
+};
 
 /** Any dtype an API may accept, vlen strings included (kept as an alias for readability). */
 export type AnyDType = DType;
 
 const VSTRINGS = {
-	utf8: Object.freeze({ str: "|O", code: "O", kind: "O", byteOrder: "|", itemsize: 0, alignment: 1, vlen: "utf8" }) as VStringDType,
-	ascii: Object.freeze({ str: "|O", code: "O", kind: "O", byteOrder: "|", itemsize: 0, alignment: 1, vlen: "ascii" }) as VStringDType,
+	utf8: Object.freeze({
+		str: "|O",
+		code: "O",
+		kind: "O",
+		byteOrder: "|",
+		itemsize: 0,
+		alignment: 1,
+		vlen: "utf8",
+	}) as VStringDType,
+	ascii: Object.freeze({
+		str: "|O",
+		code: "O",
+		kind: "O",
+		byteOrder: "|",
+		itemsize: 0,
+		alignment: 1,
+		vlen: "ascii",
+	}) as VStringDType,
 };
 
 /** The variable-length string dtype. Blocks of it carry `string[]` data and no bytes. */
-export function vstringDType(encoding: "utf8" | "ascii" = "utf8"): VStringDType {
+export function vstringDType(
+	encoding: "utf8" | "ascii" = "utf8",
+): VStringDType {
 	return VSTRINGS[encoding];
 }
 

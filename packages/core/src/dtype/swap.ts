@@ -1,7 +1,9 @@
 /**
- * Byte swapping, compiled once per dtype into a plan of `(offset, width)` runs inside an
- * element: every multi-byte numeric field of a record, each half of a complex, each UCS-4
- * unit of `U`, the int64 of M/m. `S`, opaque `V` and 1-byte types are never swapped.
+ * Byte swapping between a dtype's stored byte order and native (little-endian) order,
+ * compiled once per dtype into a plan of `(offset, width)` runs inside an element: every
+ * big-endian multi-byte numeric field of a record, each half of a big-endian complex, each
+ * UCS-4 unit of a big-endian `U`, the int64 of M/m. `S`, opaque `V` and 1-byte types are never
+ * swapped, and little-endian parts of a mixed record stay as they are.
  */
 import type { DType } from "./model.js";
 
@@ -22,7 +24,10 @@ export function swapPlan(dtype: DType): SwapPlan {
 		const runs: [number, number][] = [];
 		collect(dtype, 0, runs);
 		const w = runs[0]?.[1] ?? 0;
-		const uniform = runs.length > 0 && runs.every(([o, width], i) => width === w && o === i * w) && runs.length * w === dtype.itemsize;
+		const uniform =
+			runs.length > 0 &&
+			runs.every(([o, width], i) => width === w && o === i * w) &&
+			runs.length * w === dtype.itemsize;
 		plan = { itemsize: dtype.itemsize, runs, uniformWidth: uniform ? w : null };
 		plans.set(dtype, plan);
 	}
@@ -36,9 +41,11 @@ function collect(d: DType, base: number, out: [number, number][]): void {
 	}
 	if (d.subarray) {
 		const n = d.subarray.shape.reduce((a, b) => a * b, 1);
-		for (let i = 0; i < n; i++) collect(d.subarray.base, base + i * d.subarray.base.itemsize, out);
+		for (let i = 0; i < n; i++)
+			collect(d.subarray.base, base + i * d.subarray.base.itemsize, out);
 		return;
 	}
+	if (d.byteOrder !== ">") return;
 	switch (d.kind) {
 		case "i":
 		case "u":
@@ -58,12 +65,12 @@ function collect(d: DType, base: number, out: [number, number][]): void {
 	}
 }
 
-/** True when converting between `dtype` and its other byte order moves bytes at all. */
+/** True when converting between `dtype`'s byte order and native order moves bytes at all. */
 export function needsSwap(dtype: DType): boolean {
 	return swapPlan(dtype).runs.length > 0;
 }
 
-/** Swaps every element of `bytes` in place according to `dtype`'s plan. */
+/** Converts every element of `bytes` in place between `dtype`'s order and native (an involution). */
 export function swapInPlace(dtype: DType, bytes: Uint8Array): void {
 	const plan = swapPlan(dtype);
 	if (plan.runs.length === 0) return;

@@ -37,7 +37,14 @@ export type TypedArrayFor<D extends DType> = string extends D["code"]
 		: Uint8Array;
 
 /** One element: boolean (b1), bigint (i8/u8, M/m), [re, im] (complex), number, string (S/U), object (records), bytes (V). */
-export type Scalar = boolean | number | bigint | string | readonly [number, number] | Uint8Array | { readonly [field: string]: Scalar };
+export type Scalar =
+	| boolean
+	| number
+	| bigint
+	| string
+	| readonly [number, number]
+	| Uint8Array
+	| { readonly [field: string]: Scalar };
 
 /** The scalar type of a dtype. */
 export type ScalarFor<D extends DType> = string extends D["code"]
@@ -63,7 +70,11 @@ export interface ArrayData<D extends DType = DType> {
 	readonly data: TypedArrayFor<D>;
 }
 
-type TypedCtor = new (buffer: ArrayBufferLike, byteOffset: number, length: number) => AnyTypedArray;
+type TypedCtor = new (
+	buffer: ArrayBufferLike,
+	byteOffset: number,
+	length: number,
+) => AnyTypedArray;
 const CTORS: Readonly<Record<string, readonly [TypedCtor, number]>> = {
 	b1: [Uint8Array, 1],
 	i1: [Int8Array, 1],
@@ -82,7 +93,9 @@ const CTORS: Readonly<Record<string, readonly [TypedCtor, number]>> = {
 };
 
 /** The typed-array constructor and element width for a numeric dtype code, if any. */
-export function typedCtorFor(dtype: DType): readonly [TypedCtor, number] | undefined {
+export function typedCtorFor(
+	dtype: DType,
+): readonly [TypedCtor, number] | undefined {
 	return dtype.byteOrder === ">" ? undefined : CTORS[dtype.code];
 }
 
@@ -90,13 +103,20 @@ export function typedCtorFor(dtype: DType): readonly [TypedCtor, number] | undef
  * A typed view over native-order bytes (numeric kinds), or the bytes themselves. Copies when
  * `bytes` is not aligned for the view.
  */
-export function typedView<D extends DType>(dtype: D, bytes: Uint8Array): TypedArrayFor<D> {
+export function typedView<D extends DType>(
+	dtype: D,
+	bytes: Uint8Array,
+): TypedArrayFor<D> {
 	const entry = typedCtorFor(dtype);
 	if (!entry) return bytes as TypedArrayFor<D>;
 	const [Ctor, width] = entry;
 	let b = bytes;
 	if (b.byteOffset % width !== 0) b = b.slice();
-	return new Ctor(b.buffer, b.byteOffset, b.byteLength / width) as TypedArrayFor<D>;
+	return new Ctor(
+		b.buffer,
+		b.byteOffset,
+		b.byteLength / width,
+	) as TypedArrayFor<D>;
 }
 
 /** Product of a shape (1 for 0-d). */
@@ -110,14 +130,29 @@ export function shapeSize(shape: readonly number[]): number {
 export const MAX_ARRAY_BYTES: number = 2 ** 32;
 
 /** Builds an `ArrayData` over `bytes` (which must be native order, C order). */
-export function makeArrayData<D extends DType>(dtype: D, shape: readonly number[], bytes: Uint8Array): ArrayData<D> {
-	return { dtype, shape: Object.freeze([...shape]), bytes, data: typedView(dtype, bytes) };
+export function makeArrayData<D extends DType>(
+	dtype: D,
+	shape: readonly number[],
+	bytes: Uint8Array,
+): ArrayData<D> {
+	return {
+		dtype,
+		shape: Object.freeze([...shape]),
+		bytes,
+		data: typedView(dtype, bytes),
+	};
 }
 
 /** A zero-filled `ArrayData` on a fresh ArrayBuffer. */
-export function allocArrayData<D extends DType>(dtype: D, shape: readonly number[]): ArrayData<D> {
+export function allocArrayData<D extends DType>(
+	dtype: D,
+	shape: readonly number[],
+): ArrayData<D> {
 	const n = shapeSize(shape) * dtype.itemsize;
-	if (n > MAX_ARRAY_BYTES) throw new LimitExceededError(`one array of ${n} bytes exceeds the 4 GiB limit; use iterBlocks`);
+	if (n > MAX_ARRAY_BYTES)
+		throw new LimitExceededError(
+			`one array of ${n} bytes exceeds the 4 GiB limit; use iterBlocks`,
+		);
 	return makeArrayData(dtype, shape, new Uint8Array(new ArrayBuffer(n)));
 }
 
@@ -127,4 +162,5 @@ export function bytesOf(a: ArrayBufferView): Uint8Array {
 }
 
 const probe = new Uint8Array(new Uint16Array([1]).buffer);
-if (probe[0] !== 1) throw new Error("arraystore supports little-endian hosts only");
+if (probe[0] !== 1)
+	throw new Error("arraystore supports little-endian hosts only");

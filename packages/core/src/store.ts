@@ -1,0 +1,552 @@
+/**
+ * `createArrayStore`: the one implementation of the public ArrayStore contract over an
+ * adapter's driver. Selections, byte order, transposition, scalar broadcast, block iteration,
+ * copy-on-write, closed state and error wrapping all live here.
+ */
+import { gridBlocks } from "./blocks.js";
+import { nativeToStored, storedToNative } from "./convert.js";
+import { cowOverlay, DEFAULT_OVERLAY_BYTES } from "./cow-overlay.js";
+import type { ArrayDriver, Region } from "./driver.js";
+import { encodeElement } from "./dtype/elements.js";
+import { isBigEndian, sameLayout, withByteOrder } from "./dtype/format.js";
+import { isVString } from "./dtype/model.js";
+import { swapInPlace } from "./dtype/swap.js";
+import {
+	type ArrayData,
+	MAX_ARRAY_BYTES,
+	makeArrayData,
+	type Scalar,
+	shapeSize,
+} from "./dtype/typed.js";
+import {
+	ClosedError,
+	DTypeMismatchError,
+	LimitExceededError,
+	ReadOnlyError,
+	ShapeMismatchError,
+	UnsupportedError,
+	wrapError,
+} from "./errors.js";
+import { planIterBlocks } from "./iter-plan.js";
+import { copyElements, type StridedView, stridesOf } from "./layout.js";
+import {
+	type ResolvedSelection,
+	regionToSelection,
+	resolveSelection,
+	type Selection,
+} from "./selection.js";
+import type {
+	ArrayStore,
+	Attributes,
+	Block,
+	Capabilities,
+	IoOptions,
+	IterBlocksOptions,
+	Mode,
+	ReadOptions,
+} from "./types.js";
+
+/** Who the store belongs to. */
+export interface StoreContext {
+	/** Adapter name, reported as `store.format`. */
+	readonly format: string;
+	/** "file.h5#/grp/x" */
+	readonly target: string;
+	readonly mode: Mode;
+	readonly capabilities: Capabilities;
+	/** Mode "c" handled by the driver itself (no overlay). */
+	readonly nativeCopyOnWrite?: boolean;
+	readonly maxOverlayBytes?: number;
+	/** Called once after the store closed (containers track their children). */
+	readonly onClose?: () => void;
+}
+
+// Strided selections read their bounding box when it is at most this much larger than the result.
+const BOX_SLACK_BYTES = 16 * 1024 * 1024;
+
+/** Builds the public store from a driver. */
+export function createArrayStore(
+	driver: ArrayDriver,
+	ctx: StoreContext,
+): ArrayStore {
+	const d =
+		ctx.mode === "c" && !ctx.nativeCopyOnWrite
+			? cowOverlay(driver, ctx.maxOverlayBytes ?? DEFAULT_OVERLAY_BYTES)
+			: driver;
+	return new Store(d, ctx);
+}
+
+class Store implements ArrayStore {
+	readonly #driver: ArrayDriver;
+	readonly #ctx: StoreContext;
+	#closing: Promise<void> | undefined;
+	#closed = false;
+
+	constructor(driver: ArrayDriver, ctx: StoreContext) {
+		this.#driver = driver;
+		this.#ctx = ctx;
+	}
+
+	get format(): string {
+		return this.#ctx.format;
+	}
+	get target(): string {
+		return this.#ctx.target;
+	}
+	get mode(): Mode {
+		return this.#ctx.mode;
+	}
+	get capabilities(): Capabilities {
+		return this.#ctx.capabilities;
+	}
+	get closed(): boolean {
+		return this.#closed || this.#closing !== undefined;
+	}
+	get info(): ArrayStore["info"] {
+		this.#check();
+		return this.#driver.info;
+	}
+
+	async attrs(options?: IoOptions): Promise<Attributes> {
+		return this.#guard(options, async () =>
+			this.#driver.attrs ? this.#driver.attrs() : {},
+		);
+	}
+
+	async setAttrs(attrs: Attributes, options?: IoOptions): Promise<void> {
+		return this.#guard(options, async () => {
+			this.#writable("setAttrs");
+			if (!this.#driver.setAttrs)
+				throw new UnsupportedError(`${this.format} stores have no attributes`);
+			await this.#driver.setAttrs(attrs);
+		});
+	}
+
+	async resize(shape: readonly number[], options?: IoOptions): Promise<void> {
+		return this.#guard(options, async () => {
+			this.#writable("resize");
+			if (!this.#driver.resize)
+				throw new UnsupportedError(`${this.format} stores cannot be resized`);
+			if (
+				shape.length !== this.#driver.info.shape.length ||
+				!shape.every((n) => Number.isSafeInteger(n) && n >= 0)
+			) {
+				throw new ShapeMismatchError(
+					`resize needs ${this.#driver.info.shape.length} non-negative dimensions`,
+				);
+			}
+			await this.#driver.resize(shape);
+		});
+	}
+
+	async flush(
+		options?: IoOptions & { readonly durable?: boolean },
+	): Promise<void> {
+		return this.#guard(options, async () => {
+			if (this.mode === "r" || this.mode === "c") return;
+			await this.#driver.flush?.({ durable: options?.durable ?? false });
+		});
+	}
+
+	close(): Promise<void> {
+		this.#closing ??= (async () => {
+			try {
+				if ((this.mode === "r+" || this.mode === "w+") && this.#driver.flush)
+					await this.#driver.flush({});
+			} finally {
+				try {
+					await this.#driver.close();
+				} finally {
+					this.#closed = true;
+					this.#ctx.onClose?.();
+				}
+			}
+		})().catch((err: unknown) => {
+			throw wrapError(err, this.#details());
+		});
+		return this.#closing;
+	}
+
+	[Symbol.asyncDispose](): Promise<void> {
+		return this.close();
+	}
+
+	async read(selection?: Selection, options?: ReadOptions): Promise<ArrayData> {
+		return this.#guard(options, async () => {
+			const info = this.#driver.info;
+			const sel = resolveSelection(info.shape, selection ?? []);
+			if (isVString(info.dtype)) return this.#readStrings(sel, options?.signal);
+			const native = withByteOrder(info.dtype, "native");
+			const nbytes = sel.size * info.dtype.itemsize;
+			if (nbytes > MAX_ARRAY_BYTES)
+				throw new LimitExceededError(
+					`reading ${nbytes} bytes at once exceeds the 4 GiB limit; use iterBlocks`,
+				);
+			let bytes: Uint8Array;
+			if (options?.out) {
+				if (options.out.bytes.length !== nbytes)
+					throw new ShapeMismatchError(
+						`out holds ${options.out.bytes.length} bytes, the selection ${nbytes}`,
+					);
+				bytes = options.out.bytes;
+			} else {
+				bytes = new Uint8Array(new ArrayBuffer(nbytes));
+			}
+			await this.#readSel(
+				sel,
+				{ bytes, base: 0, strides: stridesOf(sel.fullShape, "C") },
+				options?.signal,
+			);
+			return options?.out ?? makeArrayData(native, sel.outShape, bytes);
+		});
+	}
+
+	async write(
+		selection: Selection,
+		value: unknown,
+		options?: IoOptions,
+	): Promise<void> {
+		return this.#guard(options, async () => {
+			this.#writable("write");
+			const info = this.#driver.info;
+			const sel = resolveSelection(info.shape, selection);
+			if (isVString(info.dtype))
+				return this.#writeStrings(sel, value, options?.signal);
+			if (!this.#driver.write)
+				throw new ReadOnlyError(`${this.format} is a read-only format`);
+			const bytes = this.#toNativeBytes(sel, value);
+			await this.#writeSel(
+				sel,
+				{ bytes, base: 0, strides: stridesOf(sel.fullShape, "C") },
+				options?.signal,
+			);
+		});
+	}
+
+	iterBlocks(options: IterBlocksOptions = {}): AsyncIterableIterator<Block> {
+		this.#check();
+		const info = this.#driver.info;
+		const plan = planIterBlocks(info, options);
+		const prefetch = Math.max(0, options.prefetch ?? 1);
+		const grid = gridBlocks(plan.region, plan.blockShape);
+		const queue: Promise<Block>[] = [];
+		const load = (g: {
+			index: readonly number[];
+			region: Region;
+		}): Promise<Block> => {
+			const p = this.read(regionToSelection(g.region), {
+				signal: options.signal,
+			}).then((data) => ({
+				...data,
+				shape: g.region.shape,
+				index: g.index,
+				offset: g.region.start,
+				selection: regionToSelection(g.region),
+			}));
+			p.catch(() => {}); // observed when dequeued; avoids unhandled rejections for dropped prefetches
+			return p;
+		};
+		const fill = () => {
+			while (queue.length <= prefetch) {
+				const next = grid.next();
+				if (next.done) return;
+				queue.push(load(next.value));
+			}
+		};
+		const iterator: AsyncIterableIterator<Block> = {
+			next: async () => {
+				options.signal?.throwIfAborted();
+				this.#check();
+				fill();
+				const head = queue.shift();
+				if (!head) return { done: true, value: undefined };
+				const value = await head;
+				return { done: false, value };
+			},
+			return: async () => {
+				queue.length = 0;
+				return { done: true, value: undefined };
+			},
+			[Symbol.asyncIterator]() {
+				return iterator;
+			},
+		};
+		return iterator;
+	}
+
+	// --- internal ---
+
+	#details() {
+		return { target: this.target, adapter: this.format };
+	}
+
+	#check(): void {
+		if (this.closed)
+			throw new ClosedError(`${this.target} is closed`, this.#details());
+	}
+
+	#writable(what: string): void {
+		if (this.mode === "r")
+			throw new ReadOnlyError(
+				`${what}: ${this.target} is open read-only (mode 'r')`,
+				this.#details(),
+			);
+	}
+
+	async #guard<T>(
+		options: IoOptions | undefined,
+		fn: () => Promise<T>,
+	): Promise<T> {
+		try {
+			this.#check();
+			options?.signal?.throwIfAborted();
+			return await fn();
+		} catch (err) {
+			throw wrapError(err, this.#details());
+		}
+	}
+
+	// Reads a resolved selection into a strided destination (native C order).
+	async #readSel(
+		sel: ResolvedSelection,
+		out: StridedView,
+		signal: AbortSignal | undefined,
+	): Promise<void> {
+		if (sel.size === 0) return;
+		const info = this.#driver.info;
+		const itemsize = info.dtype.itemsize;
+		const boxSize = shapeSize(sel.box.shape);
+		const split = splitDim(sel);
+		if (split !== null && (boxSize - sel.size) * itemsize > BOX_SLACK_BYTES) {
+			await forEachSub(sel, split, out, (s, o) => this.#readSel(s, o, signal));
+			return;
+		}
+		let box: Uint8Array = new Uint8Array(new ArrayBuffer(boxSize * itemsize));
+		await this.#driver.read(sel.box, box, signal);
+		box = storedToNative(box, sel.box.shape, info.dtype, info.order);
+		copyElements(boxView(sel, box), out, sel.fullShape, itemsize);
+	}
+
+	async #writeSel(
+		sel: ResolvedSelection,
+		src: StridedView,
+		signal: AbortSignal | undefined,
+	): Promise<void> {
+		if (sel.size === 0) return;
+		const driver = this.#driver;
+		const info = driver.info;
+		const itemsize = info.dtype.itemsize;
+		const boxSize = shapeSize(sel.box.shape);
+		const split = splitDim(sel);
+		if (split !== null && (boxSize - sel.size) * itemsize > BOX_SLACK_BYTES) {
+			await forEachSub(sel, split, src, (s, o) => this.#writeSel(s, o, signal));
+			return;
+		}
+		let box: Uint8Array;
+		if (
+			boxSize === sel.size &&
+			sel.contiguous &&
+			src.base === 0 &&
+			src.bytes.length === boxSize * itemsize
+		) {
+			box = src.bytes;
+		} else {
+			box = new Uint8Array(new ArrayBuffer(boxSize * itemsize));
+			if (boxSize !== sel.size) {
+				// Strided: the gaps keep what is stored (read-modify-write of the bounding box).
+				await driver.read(sel.box, box, signal);
+				box = storedToNative(box, sel.box.shape, info.dtype, info.order);
+			}
+			copyElements(src, boxView(sel, box), sel.fullShape, itemsize);
+		}
+		await (driver.write as NonNullable<ArrayDriver["write"]>)(
+			sel.box,
+			nativeToStored(box, sel.box.shape, info.dtype, info.order),
+			signal,
+		);
+	}
+
+	#toNativeBytes(sel: ResolvedSelection, value: unknown): Uint8Array {
+		const dtype = this.#driver.info.dtype;
+		const itemsize = dtype.itemsize;
+		const nbytes = sel.size * itemsize;
+		if (isArrayData(value)) {
+			if (!sameLayout(value.dtype, dtype)) {
+				throw new DTypeMismatchError(
+					`cannot write ${value.dtype.str} data into a ${dtype.str} array`,
+				);
+			}
+			if (shapeSize(value.shape) !== sel.size) {
+				throw new ShapeMismatchError(
+					`data of shape [${value.shape.join(", ")}] does not fit the selection of shape [${sel.outShape.join(", ")}]`,
+				);
+			}
+			if (!isBigEndian(value.dtype)) return value.bytes;
+			const copy = value.bytes.slice();
+			swapInPlace(value.dtype, copy);
+			return copy;
+		}
+		if (ArrayBuffer.isView(value)) {
+			const bytes = new Uint8Array(
+				value.buffer,
+				value.byteOffset,
+				value.byteLength,
+			);
+			if (bytes.length !== nbytes) {
+				throw new ShapeMismatchError(
+					`typed array of ${bytes.length} bytes does not fit the selection of ${sel.size} × ${itemsize} bytes`,
+				);
+			}
+			return bytes;
+		}
+		// A scalar: broadcast by doubling copies.
+		const one = encodeElement(withByteOrder(dtype, "native"), value as Scalar);
+		const out = new Uint8Array(new ArrayBuffer(nbytes));
+		if (nbytes === 0) return out;
+		out.set(one);
+		for (let filled = itemsize; filled < nbytes; filled *= 2)
+			out.copyWithin(filled, 0, Math.min(filled, nbytes - filled));
+		return out;
+	}
+
+	async #readStrings(
+		sel: ResolvedSelection,
+		signal: AbortSignal | undefined,
+	): Promise<ArrayData> {
+		const driver = this.#driver;
+		if (!driver.readStrings)
+			throw new UnsupportedError(
+				"this store cannot read variable-length strings",
+			);
+		const dtype = driver.info.dtype;
+		if (sel.size === 0)
+			return {
+				dtype,
+				shape: sel.outShape,
+				bytes: new Uint8Array(0),
+				data: [] as string[],
+			} as ArrayData;
+		const box = await driver.readStrings(sel.box, signal);
+		const data = boxIndices(sel).map((i) => box[i] as string);
+		return {
+			dtype,
+			shape: sel.outShape,
+			bytes: new Uint8Array(0),
+			data,
+		} as ArrayData;
+	}
+
+	async #writeStrings(
+		sel: ResolvedSelection,
+		value: unknown,
+		signal: AbortSignal | undefined,
+	): Promise<void> {
+		const driver = this.#driver;
+		if (!driver.writeStrings || !driver.readStrings)
+			throw new UnsupportedError(
+				"this store cannot write variable-length strings",
+			);
+		const values =
+			typeof value === "string"
+				? new Array<string>(sel.size).fill(value)
+				: Array.isArray(value)
+					? value
+					: isArrayData(value)
+						? (value.data as unknown)
+						: undefined;
+		if (!Array.isArray(values) || !values.every((v) => typeof v === "string"))
+			throw new DTypeMismatchError(
+				"variable-length string arrays take strings",
+			);
+		if (values.length !== sel.size)
+			throw new ShapeMismatchError(
+				`${values.length} strings for a selection of ${sel.size}`,
+			);
+		if (sel.size === 0) return;
+		const boxSize = shapeSize(sel.box.shape);
+		const box =
+			boxSize === sel.size
+				? new Array<string>(boxSize)
+				: await driver.readStrings(sel.box, signal);
+		boxIndices(sel).forEach((b, i) => {
+			box[b] = values[i] as string;
+		});
+		await driver.writeStrings(sel.box, box, signal);
+	}
+}
+
+function isArrayData(v: unknown): v is ArrayData {
+	return (
+		typeof v === "object" &&
+		v !== null &&
+		!ArrayBuffer.isView(v) &&
+		(v as ArrayData).bytes instanceof Uint8Array &&
+		typeof (v as ArrayData).dtype === "object" &&
+		Array.isArray((v as ArrayData).shape)
+	);
+}
+
+// The selection inside its (native C-order) bounding box, as a strided view.
+function boxView(sel: ResolvedSelection, box: Uint8Array): StridedView {
+	const cs = stridesOf(sel.box.shape, "C");
+	let base = 0;
+	const strides = sel.dims.map((dim, d) => {
+		base += (dim.start - (sel.box.start[d] as number)) * (cs[d] as number);
+		return dim.step * (cs[d] as number);
+	});
+	return { bytes: box, base, strides };
+}
+
+// Flat C-order indices (into the bounding box) of every selected element, in selection order.
+function boxIndices(sel: ResolvedSelection): number[] {
+	const out: number[] = [];
+	const view = boxView(sel, new Uint8Array(0));
+	const walk = (d: number, at: number) => {
+		if (d === sel.dims.length) {
+			out.push(at);
+			return;
+		}
+		const dim = sel.dims[d] as ResolvedSelection["dims"][number];
+		for (let i = 0; i < dim.count; i++)
+			walk(d + 1, at + i * (view.strides[d] as number));
+	};
+	walk(0, view.base);
+	return out;
+}
+
+// The outermost dimension with gaps (|step| > 1), where a sparse selection is split.
+function splitDim(sel: ResolvedSelection): number | null {
+	const i = sel.dims.findIndex((d) => d.count > 1 && Math.abs(d.step) > 1);
+	return i < 0 ? null : i;
+}
+
+async function forEachSub(
+	sel: ResolvedSelection,
+	d: number,
+	view: StridedView,
+	fn: (s: ResolvedSelection, v: StridedView) => Promise<void>,
+): Promise<void> {
+	const dim = sel.dims[d] as ResolvedSelection["dims"][number];
+	for (let i = 0; i < dim.count; i++) {
+		const index = dim.start + i * dim.step;
+		const dims = sel.dims.map((x, k) =>
+			k === d ? { start: index, step: 1, count: 1, dropped: x.dropped } : x,
+		);
+		const fullShape = sel.fullShape.map((n, k) => (k === d ? 1 : n));
+		const start = sel.box.start.map((s, k) => (k === d ? index : s));
+		const shape = sel.box.shape.map((s, k) => (k === d ? 1 : s));
+		const sub: ResolvedSelection = {
+			dims,
+			outShape: sel.outShape,
+			fullShape,
+			box: { start, shape },
+			contiguous: dims.every((x) => x.count <= 1 || x.step === 1),
+			size: shapeSize(fullShape),
+		};
+		await fn(sub, {
+			bytes: view.bytes,
+			base: view.base + i * (view.strides[d] as number),
+			strides: view.strides,
+		});
+	}
+}
