@@ -8,7 +8,10 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** Repository root (holds `fixtures/`). */
-export const REPO_ROOT: string = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+export const REPO_ROOT: string = resolve(
+	dirname(fileURLToPath(import.meta.url)),
+	"../../..",
+);
 /** `fixtures/formats`. */
 export const FORMATS_DIR: string = join(REPO_ROOT, "fixtures", "formats");
 /** `fixtures/pickle`. */
@@ -51,13 +54,17 @@ let pickle: unknown;
 
 /** `fixtures/formats/MANIFEST.json`, parsed once. */
 export function formatsManifest(): FormatsManifest {
-	formats ??= JSON.parse(readFileSync(join(FORMATS_DIR, "MANIFEST.json"), "utf8")) as FormatsManifest;
+	formats ??= JSON.parse(
+		readFileSync(join(FORMATS_DIR, "MANIFEST.json"), "utf8"),
+	) as FormatsManifest;
 	return formats;
 }
 
 /** `fixtures/pickle/MANIFEST.json`, parsed once. */
 export function pickleManifest<T = Readonly<Record<string, unknown>>>(): T {
-	pickle ??= JSON.parse(readFileSync(join(PICKLE_DIR, "MANIFEST.json"), "utf8"));
+	pickle ??= JSON.parse(
+		readFileSync(join(PICKLE_DIR, "MANIFEST.json"), "utf8"),
+	);
 	return pickle as T;
 }
 

@@ -30,7 +30,9 @@ function makePython(exe: string | null): Python {
 			const key = `${exe}:${m}`;
 			let ok = cache.get(key);
 			if (ok === undefined) {
-				ok = spawnSync(exe, ["-c", `import ${m}`], { stdio: "ignore" }).status === 0;
+				ok =
+					spawnSync(exe, ["-c", `import ${m}`], { stdio: "ignore" }).status ===
+					0;
 				cache.set(key, ok);
 			}
 			return ok;
@@ -40,16 +42,20 @@ function makePython(exe: string | null): Python {
 		exe,
 		has,
 		missing: (...modules) =>
-			exe === null ? "python3 not found" : `${exe} lacks ${modules.filter((m) => !has(m)).join(", ")}`,
+			exe === null
+				? "python3 not found"
+				: `${exe} lacks ${modules.filter((m) => !has(m)).join(", ")}`,
 		run<T>(code: string, input?: unknown): T {
 			if (!exe) throw new Error("no python interpreter");
-			const prelude = "import json, sys\nINPUT = json.loads(sys.stdin.read() or 'null')\n";
+			const prelude =
+				"import json, sys\nINPUT = json.loads(sys.stdin.read() or 'null')\n";
 			const r = spawnSync(exe, ["-c", prelude + code], {
 				input: JSON.stringify(input ?? null),
 				encoding: "utf8",
 				maxBuffer: 256 * 1024 * 1024,
 			});
-			if (r.status !== 0) throw new Error(`python failed (${r.status}): ${r.stderr}`);
+			if (r.status !== 0)
+				throw new Error(`python failed (${r.status}): ${r.stderr}`);
 			const lines = r.stdout.trim().split("\n");
 			return JSON.parse(lines[lines.length - 1] ?? "null") as T;
 		},
@@ -59,16 +65,25 @@ function makePython(exe: string | null): Python {
 function findExe(candidates: readonly (string | undefined)[]): string | null {
 	for (const c of candidates) {
 		if (!c) continue;
-		if (c.includes("/") ? existsSync(c) : spawnSync(c, ["--version"], { stdio: "ignore" }).status === 0) return c;
+		if (
+			c.includes("/")
+				? existsSync(c)
+				: spawnSync(c, ["--version"], { stdio: "ignore" }).status === 0
+		)
+			return c;
 	}
 	return null;
 }
 
 /** The modern stack: numpy 2.x, h5py 3.16, tensorstore, numcodecs, joblib. */
-export const python: Python = makePython(findExe([process.env.ARRAYSTORE_PYTHON, "python3"]));
+export const python: Python = makePython(
+	findExe([process.env.ARRAYSTORE_PYTHON, "python3"]),
+);
 
 /** The Debian stack: numpy 1.24, h5py 3.7 (HDF5 1.10), zarr-python 2.13. */
-export const pythonLegacy: Python = makePython(findExe([process.env.ARRAYSTORE_PYTHON_LEGACY, "/usr/bin/python3"]));
+export const pythonLegacy: Python = makePython(
+	findExe([process.env.ARRAYSTORE_PYTHON_LEGACY, "/usr/bin/python3"]),
+);
 
 /** Prints a visible skip reason (vitest shows skipped tests but not why). */
 export function skipNote(what: string, why: string): void {
