@@ -149,9 +149,9 @@ export function naiveSelect(
 	};
 	walk(0, 0);
 	const out = new Uint8Array(chunks.length * itemsize);
-	chunks.forEach((e, k) =>
-		out.set(full.subarray(e * itemsize, (e + 1) * itemsize), k * itemsize),
-	);
+	chunks.forEach((e, k) => {
+		out.set(full.subarray(e * itemsize, (e + 1) * itemsize), k * itemsize);
+	});
 	return { bytes: out, shape: outShape };
 }
 
@@ -181,7 +181,7 @@ export function naiveAssign(
 		for (const i of axes[d] ?? []) walk(d + 1, at + i * (strides[d] as number));
 	};
 	walk(0, 0);
-	positions.forEach((e, k) =>
-		full.set(values.subarray(k * itemsize, (k + 1) * itemsize), e * itemsize),
-	);
+	positions.forEach((e, k) => {
+		full.set(values.subarray(k * itemsize, (k + 1) * itemsize), e * itemsize);
+	});
 }
