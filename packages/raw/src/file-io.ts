@@ -40,7 +40,6 @@ export class PositionalFileIo implements ByteIo {
 	// Mode c: written pages by page index, and pages being loaded (so concurrent writers share one copy).
 	readonly #pages = new Map<number, Uint8Array>();
 	readonly #loading = new Map<number, Promise<Uint8Array>>();
-	#scratch: Uint8Array | null = null;
 	#size: number;
 
 	constructor(
@@ -73,8 +72,10 @@ export class PositionalFileIo implements ByteIo {
 		signal?: AbortSignal,
 	): Promise<void> {
 		signal?.throwIfAborted();
-		// `follow` replays the runs of each span found by `runs`.
+		// `follow` replays the runs of each span found by `runs`. The scratch buffer belongs to this
+		// call: reads run concurrently (iterBlocks prefetches).
 		const follow = runs.clone();
+		const scratch: { buf: Uint8Array | null } = { buf: null };
 		let count = 0;
 		let spanStart = 0;
 		let spanEnd = 0;
@@ -87,13 +88,29 @@ export class PositionalFileIo implements ByteIo {
 				continue;
 			}
 			if (count > 0)
-				await this.#readSpan(follow, count, spanStart, spanEnd, out, signal);
+				await this.#readSpan(
+					follow,
+					count,
+					spanStart,
+					spanEnd,
+					out,
+					scratch,
+					signal,
+				);
 			spanStart = s;
 			spanEnd = e;
 			count = 1;
 		}
 		if (count > 0)
-			await this.#readSpan(follow, count, spanStart, spanEnd, out, signal);
+			await this.#readSpan(
+				follow,
+				count,
+				spanStart,
+				spanEnd,
+				out,
+				scratch,
+				signal,
+			);
 	}
 
 	async write(
@@ -137,7 +154,6 @@ export class PositionalFileIo implements ByteIo {
 
 	async release(): Promise<void> {
 		this.#pages.clear();
-		this.#scratch = null;
 	}
 
 	#checkBounds(pos: number, length: number): void {
@@ -158,6 +174,7 @@ export class PositionalFileIo implements ByteIo {
 		start: number,
 		end: number,
 		out: Uint8Array,
+		scratchRef: { buf: Uint8Array | null },
 		signal?: AbortSignal,
 	): Promise<void> {
 		this.#checkBounds(start, end - start);
@@ -173,8 +190,9 @@ export class PositionalFileIo implements ByteIo {
 			this.#overlay(follow.fileOffset, out, follow.bufOffset, follow.runLength);
 			return;
 		}
-		this.#scratch ??= new Uint8Array(SPAN_BYTES);
-		const scratch = this.#scratch;
+		if (scratchRef.buf === null || scratchRef.buf.length < end - start)
+			scratchRef.buf = new Uint8Array(end - start);
+		const scratch = scratchRef.buf;
 		await this.#pread(scratch, 0, end - start, start, signal);
 		this.#overlay(start, scratch, 0, end - start);
 		for (let i = 0; i < count; i++) {
