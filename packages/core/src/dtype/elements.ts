@@ -30,19 +30,11 @@ export function decodeElement(dtype: DType, bytes: Uint8Array): Scalar {
 		case "i":
 			return dtype.itemsize === 8
 				? view.getBigInt64(0, le)
-				: ([0, view.getInt8(0), view.getInt16(0, le), 0, view.getInt32(0, le)][
-						dtype.itemsize
-					] as number);
+				: readInt(view, dtype.itemsize, le, true);
 		case "u":
 			return dtype.itemsize === 8
 				? view.getBigUint64(0, le)
-				: ([
-						0,
-						view.getUint8(0),
-						view.getUint16(0, le),
-						0,
-						view.getUint32(0, le),
-					][dtype.itemsize] as number);
+				: readInt(view, dtype.itemsize, le, false);
 		case "f":
 			if (dtype.itemsize === 2) return halfToNumber(view.getUint16(0, le));
 			return dtype.itemsize === 4
@@ -75,6 +67,17 @@ export function decodeElement(dtype: DType, bytes: Uint8Array): Scalar {
 		default:
 			return bytes.slice(0, dtype.itemsize);
 	}
+}
+
+function readInt(
+	view: DataView,
+	size: number,
+	le: boolean,
+	signed: boolean,
+): number {
+	if (size === 1) return signed ? view.getInt8(0) : view.getUint8(0);
+	if (size === 2) return signed ? view.getInt16(0, le) : view.getUint16(0, le);
+	return signed ? view.getInt32(0, le) : view.getUint32(0, le);
 }
 
 /**
