@@ -198,8 +198,9 @@ export function createRawAdapter(defaults: RawAdapterOptions = {}): RawAdapter {
 				order: options.order,
 				offset: options.offset,
 			};
-			const complete = Object.values(given).every((v) => v !== undefined);
-			const sidecar = complete ? null : await readSidecar(target);
+			// The caller's dtype means the caller's layout (numpy.memmap); only without one is the sidecar read.
+			const sidecar =
+				given.dtype !== undefined ? null : await readSidecar(target);
 			const layout = resolveLayout(target, size, given, sidecar);
 			return openRawRegion(
 				target,

@@ -121,6 +121,15 @@ export function byteLength(
 }
 
 function parseSidecarDType(value: unknown, path: string): DType {
+	if (
+		typeof value !== "string" &&
+		(value === null || typeof value !== "object")
+	) {
+		throw new MalformedError(
+			`sidecar ${path}: dtype ${JSON.stringify(value)} is not a numpy descriptor`,
+			details(path),
+		);
+	}
 	try {
 		return parseDType(value as Descr | NumpyDictDescr);
 	} catch (err) {
@@ -232,8 +241,10 @@ function checkShapeIn(shape: unknown, sc: string): number[] {
 }
 
 /**
- * Merges the caller's layout over the sidecar's, field by field, and derives a 1-d shape from
- * the file size when none is given (numpy's rule).
+ * The layout of a raw file. When the caller gives a dtype, the layout is the caller's alone,
+ * as in `numpy.memmap` (offset 0, order C and a 1-d shape derived from the file size unless
+ * given). Otherwise the sidecar supplies it, and any shape, order or offset the caller gives
+ * wins over the sidecar's.
  * @throws {LayoutRequiredError} no dtype from either.
  * @throws {SizeMismatchError} derived shape: (fileSize − offset) is not a whole number of elements.
  * @throws {OutOfBoundsError} offset past the end of the file (derived shape).
@@ -244,21 +255,22 @@ export function resolveLayout(
 	given: PartialLayout,
 	sidecar: Sidecar | null,
 ): RawLayout {
-	const dtype = given.dtype ?? sidecar?.dtype;
+	const base = given.dtype !== undefined ? null : sidecar;
+	const dtype = given.dtype ?? base?.dtype;
 	if (dtype === undefined) {
 		throw new LayoutRequiredError(
 			`${target} is a headerless file: pass dtype (and shape, offset, order) or write ${sidecarPath(target)}`,
 			details(target),
 		);
 	}
-	const offset = checkOffset(given.offset ?? sidecar?.offset ?? 0, target);
-	const order = given.order ?? sidecar?.order ?? "C";
+	const offset = checkOffset(given.offset ?? base?.offset ?? 0, target);
+	const order = given.order ?? base?.order ?? "C";
 	if (order !== "C" && order !== "F")
 		throw new MalformedError(
 			`order must be "C" or "F", got ${JSON.stringify(order)}`,
 			details(target),
 		);
-	let shape = given.shape ?? sidecar?.shape;
+	let shape = given.shape ?? base?.shape;
 	if (shape === undefined) {
 		if (fileSize < offset)
 			throw new OutOfBoundsError(
