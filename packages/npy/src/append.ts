@@ -45,9 +45,9 @@ export interface AppendNpyOptions extends NpyReadTuning {
  * @throws {ShapeMismatchError} other dimensions differ, or a 0-d file.
  * @throws {DTypeMismatchError} the data's layout differs from the file's dtype.
  */
-export async function appendNpy(
+export async function appendNpy<D extends DType>(
 	path: string,
-	data: ArrayData,
+	data: ArrayData<D>,
 	options: AppendNpyOptions = {},
 ): Promise<readonly number[]> {
 	const details = { target: path, adapter: NPY_ADAPTER };

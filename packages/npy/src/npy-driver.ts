@@ -53,6 +53,8 @@ export interface CreateNpyOptions extends RegionTuning {
 export interface NpyDriver extends ArrayDriver {
 	/** The header as it is on disk now (after resizes). */
 	readonly header: NpyHeader;
+	/** True when the data is memory-mapped (mmap-io loaded), false for positional I/O. */
+	readonly mapped: boolean;
 	/** Rejects with ReadOnlyError in mode r. */
 	write(region: Region, bytes: Uint8Array, signal?: AbortSignal): Promise<void>;
 	/** Changes the growth axis (axis 0 for C order, the last axis for F order). */
@@ -169,6 +171,10 @@ class NpyFileDriver implements NpyDriver {
 
 	get header(): NpyHeader {
 		return this.#header;
+	}
+
+	get mapped(): boolean {
+		return this.#region.mapped;
 	}
 
 	read(region: Region, out: Uint8Array, signal?: AbortSignal): Promise<void> {
