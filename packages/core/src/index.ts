@@ -60,6 +60,7 @@ export {
 	isVString,
 	vstringDType,
 } from "./dtype/model.js";
+export type { CodeOf } from "./dtype/parse.js";
 export { parseDType, structured, subarrayOf } from "./dtype/parse.js";
 export type { SwapPlan } from "./dtype/swap.js";
 export { needsSwap, swapInPlace, swapPlan } from "./dtype/swap.js";

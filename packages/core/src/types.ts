@@ -4,7 +4,12 @@
  * driver SPI in driver.ts.
  */
 import type { Descr, DType } from "./dtype/model.js";
-import type { ArrayData, ScalarFor, TypedArrayFor } from "./dtype/typed.js";
+import type {
+	ArrayBytes,
+	ArrayData,
+	ScalarFor,
+	TypedArrayFor,
+} from "./dtype/typed.js";
 import type { Selection } from "./selection.js";
 
 /** numpy.memmap modes. `r` is the default everywhere. */
@@ -117,7 +122,7 @@ export interface ArrayStore<D extends DType = DType>
 	extends ReadableArrayStore<D> {
 	write(
 		selection: Selection,
-		value: ArrayData | TypedArrayFor<D> | ScalarFor<D>,
+		value: ArrayBytes | TypedArrayFor<D> | ScalarFor<D> | readonly string[],
 		options?: IoOptions,
 	): Promise<void>;
 	setAttrs(attrs: Attributes, options?: IoOptions): Promise<void>;

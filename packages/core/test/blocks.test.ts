@@ -55,7 +55,8 @@ describe("core: blocks", () => {
 		for (const { region: r } of gridBlocks(region, [3, 4])) {
 			for (let i = 0; i < (r.shape[0] as number); i++)
 				for (let j = 0; j < (r.shape[1] as number); j++) {
-					const at = ((r.start[0] as number) + i) * 7 + (r.start[1] as number) + j;
+					const at =
+						((r.start[0] as number) + i) * 7 + (r.start[1] as number) + j;
 					seen[at] = (seen[at] as number) + 1;
 				}
 		}

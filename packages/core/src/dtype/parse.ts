@@ -101,11 +101,21 @@ const VALID_SIZES: Readonly<Record<string, readonly number[]>> = {
 
 const cache = new Map<string, DType>();
 
+/** The dtype code of a `dtype.str` literal at the type level: "<f4" → "f4", "<M8[ns]" → "M8". */
+export type CodeOf<S extends string> =
+	S extends `${"<" | ">" | "|" | "="}${infer R}`
+		? R extends `${infer C}[${string}]`
+			? C
+			: R
+		: string;
+
 /**
  * Parses any numpy descriptor form into a frozen {@link DType}.
  * @throws {UnsupportedDTypeError} object (`O`), StringDType (`T`), variable-size or unknown types.
  * @example parseDType("<f4").itemsize // 4
  */
+export function parseDType<S extends string>(descr: S): DType<CodeOf<S>>;
+export function parseDType(descr: Descr | NumpyDictDescr | DType): DType;
 export function parseDType(descr: Descr | NumpyDictDescr | DType): DType {
 	if (typeof descr === "string") {
 		let hit = cache.get(descr);

@@ -59,8 +59,15 @@ export type ScalarFor<D extends DType> = string extends D["code"]
 					? number
 					: Scalar;
 
+/** The byte part of any `ArrayData`, whatever its dtype parameter (what writes accept). */
+export interface ArrayBytes {
+	readonly dtype: DType;
+	readonly shape: readonly number[];
+	readonly bytes: Uint8Array;
+}
+
 /** Elements in memory: C order, native byte order. */
-export interface ArrayData<D extends DType = DType> {
+export interface ArrayData<D extends DType = DType> extends ArrayBytes {
 	/** Native-byte-order version of the stored dtype. */
 	readonly dtype: D;
 	readonly shape: readonly number[];
