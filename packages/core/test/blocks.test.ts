@@ -19,11 +19,11 @@ describe("core: blocks", () => {
 				sourceChunks: source,
 				maxBlockBytes: budget,
 			});
-			b.forEach((x, d) =>
+			for (const [d, x] of b.entries()) {
 				expect(
 					x % (target[d] as number) === 0 || x >= (shape[d] as number),
-				).toBe(true),
-			);
+				).toBe(true);
+			}
 			expect(b.reduce((a, x) => a * x, 4)).toBeLessThanOrEqual(budget);
 		}
 	});

@@ -147,6 +147,7 @@ describe("core: float16", () => {
 				6e-8,
 				Number.POSITIVE_INFINITY,
 				Number.NaN,
+				// biome-ignore lint/suspicious/noApproximativeNumericConstant: the value formats.md measured with h5py
 				3.14159,
 			].map(numberToHalf),
 		).toEqual(want);
