@@ -1,0 +1,202 @@
+/**
+ * The Zarr array driver: `ArrayInfo` from the metadata, reads and writes through the chunk
+ * engine, resize, attributes, flush and close (which releases the worker pool).
+ */
+import {
+	type ArrayDriver,
+	type ArrayInfo,
+	type Attributes,
+	MalformedError,
+	planBlocks,
+	ReadOnlyError,
+	type Region,
+} from "@arraystore/core";
+import { attrsFromJson, attrsToJson } from "./attrs.js";
+import { ChunkEngine } from "./chunk-engine.js";
+import { fillToScalar } from "./fill-value.js";
+import type { Hierarchy } from "./hierarchy.js";
+import { KeyedLock } from "./lock.js";
+import { type ArrayMeta, parseV2Array, parseV3Array } from "./metadata.js";
+import {
+	acquirePool,
+	defaultWorkerCount,
+	type PoolLease,
+} from "./worker-pool.js";
+
+/** Adapter options the driver understands. */
+export interface ZarrDriverOptions {
+	/** Worker threads for chunk codecs (default: available cores; 0 = all inline). */
+	readonly workers?: number;
+	/** Store chunks that equal the fill value (default false, as tensorstore and zarr-python 3). */
+	readonly writeEmptyChunks?: boolean;
+	/** Chunks below this many bytes are coded on the calling thread (default 64 KiB). */
+	readonly inlineBytes?: number;
+}
+
+// Default iterBlocks block: whole chunks, up to about this many bytes.
+const BLOCK_BYTES = 16 * 1024 * 1024;
+
+/** Reads the driver options out of `adapterOptions`. */
+export function driverOptions(
+	o: Readonly<Record<string, unknown>>,
+): ZarrDriverOptions {
+	const workers =
+		typeof o.workers === "number" &&
+		Number.isInteger(o.workers) &&
+		o.workers >= 0
+			? o.workers
+			: undefined;
+	const inline =
+		typeof o.inlineBytes === "number" && o.inlineBytes >= 0
+			? o.inlineBytes
+			: undefined;
+	return {
+		...(workers !== undefined ? { workers } : {}),
+		writeEmptyChunks: o.writeEmptyChunks === true,
+		...(inline !== undefined ? { inlineBytes: inline } : {}),
+	};
+}
+
+/** Parses the metadata of an array node document. */
+export function parseArrayMeta(
+	doc: Parameters<typeof parseV2Array>[0],
+	zarrFormat: 2 | 3,
+): ArrayMeta {
+	return zarrFormat === 2 ? parseV2Array(doc) : parseV3Array(doc);
+}
+
+function infoOf(meta: ArrayMeta): ArrayInfo {
+	const itemsize = meta.dtype.itemsize;
+	const chunkBytes = meta.chunkShape.reduce((a, b) => a * b, itemsize);
+	const blockShape = planBlocks(meta.shape, itemsize, {
+		targetChunks: meta.chunkShape,
+		maxBlockBytes: Math.max(BLOCK_BYTES, chunkBytes),
+		order: meta.order,
+	});
+	return Object.freeze({
+		dtype: meta.dtype,
+		shape: Object.freeze([...meta.shape]),
+		order: meta.order,
+		chunks: Object.freeze([...meta.chunkShape]),
+		blockShape: Object.freeze(blockShape),
+		fillValue: fillToScalar(meta.dtype, meta.fill),
+		codecs: meta.plan.info,
+		byteOffset: null,
+	}) as ArrayInfo;
+}
+
+/** One open Zarr array. */
+export class ZarrArrayDriver implements ArrayDriver {
+	#info: ArrayInfo;
+	#meta: ArrayMeta;
+	readonly #h: Hierarchy;
+	readonly #path: string;
+	readonly #writable: boolean;
+	readonly #lease: PoolLease;
+	readonly #locks = new KeyedLock();
+	readonly #engine: ChunkEngine;
+	#closed = false;
+
+	constructor(
+		h: Hierarchy,
+		path: string,
+		meta: ArrayMeta,
+		writable: boolean,
+		options: ZarrDriverOptions,
+	) {
+		this.#h = h;
+		this.#path = path;
+		this.#meta = meta;
+		this.#info = infoOf(meta);
+		this.#writable = writable;
+		this.#lease = acquirePool(options.workers ?? defaultWorkerCount());
+		const workers = this.#lease.pool?.size ?? 1;
+		this.#engine = new ChunkEngine(
+			{
+				store: h.store,
+				nodeKey: path,
+				pool: this.#lease.pool,
+				locks: this.#locks,
+				writeEmptyChunks: options.writeEmptyChunks ?? false,
+				concurrency: Math.max(4, workers * 2),
+				...(options.inlineBytes !== undefined
+					? { inlineBytes: options.inlineBytes }
+					: {}),
+			},
+			meta,
+		);
+	}
+
+	get info(): ArrayInfo {
+		return this.#info;
+	}
+
+	read(region: Region, out: Uint8Array, signal?: AbortSignal): Promise<void> {
+		return this.#engine.read(region, out, signal);
+	}
+
+	async write(
+		region: Region,
+		bytes: Uint8Array,
+		signal?: AbortSignal,
+	): Promise<void> {
+		this.#mustWrite("write");
+		await this.#engine.write(region, bytes, signal);
+	}
+
+	async resize(shape: readonly number[]): Promise<void> {
+		this.#mustWrite("resize");
+		const old = this.#meta.shape;
+		const doc = { ...this.#meta.doc, shape: [...shape] };
+		const meta = parseArrayMeta(doc, this.#meta.zarrFormat);
+		this.#engine.setMeta(meta);
+		await this.#locks.idle();
+		await this.#engine.trimTo(old);
+		const node = await this.#h.need(this.#path);
+		await this.#h.writeNode(
+			this.#path,
+			"array",
+			meta.zarrFormat,
+			doc,
+			meta.zarrFormat === 3 ? node.attrs : undefined,
+		);
+		this.#meta = meta;
+		this.#info = infoOf(meta);
+	}
+
+	async attrs(): Promise<Attributes> {
+		const node = await this.#h.need(this.#path);
+		return attrsFromJson(node.attrs);
+	}
+
+	async setAttrs(attrs: Attributes): Promise<void> {
+		this.#mustWrite("setAttrs");
+		const node = await this.#h.need(this.#path);
+		if (node.kind !== "array")
+			throw new MalformedError(`${this.#path} is no longer an array`);
+		await this.#h.writeAttrs(this.#path, {
+			...node.attrs,
+			...attrsToJson(attrs),
+		});
+	}
+
+	async flush(options?: { readonly durable?: boolean }): Promise<void> {
+		await this.#locks.idle();
+		if (options?.durable) await this.#h.store.sync();
+	}
+
+	async close(): Promise<void> {
+		if (this.#closed) return;
+		this.#closed = true;
+		try {
+			await this.#locks.idle();
+		} finally {
+			await this.#lease.release();
+		}
+	}
+
+	#mustWrite(what: string): void {
+		if (!this.#writable)
+			throw new ReadOnlyError(`${what}: the Zarr array is open read-only`);
+	}
+}

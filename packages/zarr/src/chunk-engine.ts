@@ -1,0 +1,437 @@
+/**
+ * Reads and writes boxes of a Zarr array chunk by chunk: missing chunks read as the fill
+ * value, partial chunk writes are read-modify-write under a per-chunk (per-shard) lock, chunks
+ * equal to the fill value are not stored, shards are rebuilt with their index. Bytes move in
+ * the stored byte order; boxes are in the array's storage order (C or F).
+ */
+import {
+	copyElements,
+	MalformedError,
+	type Region,
+	type StridedView,
+	stridesOf,
+} from "@arraystore/core";
+import { ChunkCodec, fillWith, isAllFill } from "./chunk-codec.js";
+import {
+	chunkInBounds,
+	chunkRanges,
+	gridCoords,
+	offsetOf,
+	overlap,
+	permutedStrides,
+	prod,
+	sameRegion,
+} from "./grid.js";
+import { type KeyedLock, runLimited } from "./lock.js";
+import type { ArrayMeta } from "./metadata.js";
+import {
+	assembleShard,
+	decodeIndex,
+	indexBytes,
+	type ShardEntry,
+} from "./shard-index.js";
+import { type FsStore, joinKey } from "./store.js";
+import type { WorkerPool } from "./worker-pool.js";
+
+/** What an engine works on. */
+export interface EngineContext {
+	readonly store: FsStore;
+	/** Key of the array node ("" = store root). */
+	readonly nodeKey: string;
+	readonly pool: WorkerPool | null;
+	readonly locks: KeyedLock;
+	/** Store chunks even when they equal the fill value (zarr-python 2's default). */
+	readonly writeEmptyChunks: boolean;
+	/** Chunk tasks in flight at once. */
+	readonly concurrency: number;
+	readonly inlineBytes?: number;
+}
+
+interface Shard {
+	readonly size: number;
+	readonly entries: readonly ShardEntry[];
+	/** The whole shard when it was read at once. */
+	readonly bytes: Uint8Array | null;
+}
+
+/** Chunk I/O of one array. */
+export class ChunkEngine {
+	readonly #ctx: EngineContext;
+	#meta: ArrayMeta;
+	readonly #codec: ChunkCodec;
+	/** Shape of the chunks the codec sees: the chunk, or the inner chunk of a shard. */
+	readonly #unit: readonly number[];
+	readonly #unitStrides: readonly number[];
+	readonly #fill: Uint8Array;
+
+	constructor(ctx: EngineContext, meta: ArrayMeta) {
+		this.#ctx = ctx;
+		this.#meta = meta;
+		this.#unit = meta.plan.shard ? meta.plan.shard.innerShape : meta.chunkShape;
+		this.#unitStrides = permutedStrides(this.#unit, meta.plan.chunk.perm);
+		this.#codec = new ChunkCodec(
+			meta.plan.chunk,
+			prod(this.#unit) * meta.dtype.itemsize,
+			ctx.pool,
+			ctx.inlineBytes,
+		);
+		this.#fill = meta.fill ?? new Uint8Array(meta.dtype.itemsize);
+	}
+
+	/** Replaces the metadata (after a resize; same chunking and codecs). */
+	setMeta(meta: ArrayMeta): void {
+		this.#meta = meta;
+	}
+
+	#key(coords: readonly number[]): string {
+		return joinKey(this.#ctx.nodeKey, this.#meta.chunkKey(coords));
+	}
+
+	/** Reads `region` into `out` (storage order of the array, stored byte order). */
+	async read(
+		region: Region,
+		out: Uint8Array,
+		signal?: AbortSignal,
+	): Promise<void> {
+		const meta = this.#meta;
+		const boxStrides = stridesOf(region.shape, meta.order);
+		const dst = (pos: readonly number[]): StridedView => ({
+			bytes: out,
+			base: offsetOf(pos, region.start, boxStrides),
+			strides: boxStrides,
+		});
+		const outer = meta.chunkShape;
+		const tasks = [...gridCoords(chunkRanges(region, outer))].map(
+			(coords) => async () => {
+				if (meta.plan.shard) await this.#readShard(region, coords, dst, signal);
+				else {
+					const ov = overlap(region, outer, coords) as Region;
+					const enc = await this.#ctx.store.get(this.#key(coords), signal);
+					await this.#readUnit(
+						enc ?? null,
+						coords.map((c, d) => c * (outer[d] as number)),
+						ov,
+						dst(ov.start),
+					);
+				}
+			},
+		);
+		await runLimited(tasks, this.#ctx.concurrency, signal);
+	}
+
+	// Copies the overlap `ov` of one encoded (inner) chunk at `origin` into `dst`.
+	async #readUnit(
+		enc: Uint8Array | null,
+		origin: readonly number[],
+		ov: Region,
+		dst: StridedView,
+	): Promise<void> {
+		const itemsize = this.#meta.dtype.itemsize;
+		if (enc === null) {
+			copyElements(
+				{ bytes: this.#fill, base: 0, strides: ov.shape.map(() => 0) },
+				dst,
+				ov.shape,
+				itemsize,
+			);
+			return;
+		}
+		const raw = await this.#codec.decode(enc);
+		copyElements(
+			{
+				bytes: raw,
+				base: offsetOf(ov.start, origin, this.#unitStrides),
+				strides: this.#unitStrides,
+			},
+			dst,
+			ov.shape,
+			itemsize,
+		);
+	}
+
+	async #readShard(
+		region: Region,
+		coords: readonly number[],
+		dst: (pos: readonly number[]) => StridedView,
+		signal?: AbortSignal,
+	): Promise<void> {
+		const meta = this.#meta;
+		const outer = meta.chunkShape;
+		const inner = this.#unit;
+		const shardRegion = overlap(region, outer, coords) as Region;
+		const key = this.#key(coords);
+		const perShard = outer.map((s, d) => s / (inner[d] as number));
+		const base = coords.map(
+			(c, d) => (c * (outer[d] as number)) / (inner[d] as number),
+		);
+		const wanted = [...gridCoords(chunkRanges(shardRegion, inner))];
+		const local = (g: readonly number[]) =>
+			g.reduce(
+				(acc, c, d) =>
+					acc * (perShard[d] as number) + (c - (base[d] as number)),
+				0,
+			);
+		const shard = await this.#loadShard(
+			key,
+			prod(perShard),
+			wanted.map(local),
+			false,
+		);
+		const tasks = wanted.map((g) => async () => {
+			const ov = overlap(region, inner, g) as Region;
+			const origin = g.map((c, d) => c * (inner[d] as number));
+			const entry = shard?.entries[local(g)] ?? null;
+			let enc: Uint8Array | null = null;
+			if (shard && entry) {
+				if (shard.bytes)
+					enc = shard.bytes.subarray(entry.offset, entry.offset + entry.nbytes);
+				else {
+					const got = await this.#ctx.store.getRange(
+						key,
+						entry.offset,
+						entry.nbytes,
+					);
+					if (!got || got.length !== entry.nbytes)
+						throw new MalformedError(`shard ${key} changed while reading`);
+					enc = got;
+				}
+			}
+			await this.#readUnit(enc, origin, ov, dst(ov.start));
+		});
+		await runLimited(tasks, this.#ctx.concurrency, signal);
+	}
+
+	// Reads a shard's index (and the whole shard when most of it is wanted, or `whole`).
+	async #loadShard(
+		key: string,
+		count: number,
+		wanted: readonly number[],
+		whole: boolean,
+	): Promise<Shard | null> {
+		const plan = this.#meta.plan.shard;
+		if (!plan) return null;
+		const store = this.#ctx.store;
+		const ib = indexBytes(plan, count);
+		if (whole || wanted.length * 2 >= count) {
+			const bytes = await store.get(key);
+			if (!bytes) return null;
+			if (bytes.length < ib)
+				throw new MalformedError(`shard ${key} is shorter than its index`);
+			const at = plan.indexLocation === "start" ? 0 : bytes.length - ib;
+			const entries = await decodeIndex(
+				plan,
+				count,
+				bytes.subarray(at, at + ib),
+				bytes.length,
+			);
+			return { size: bytes.length, entries, bytes };
+		}
+		const size = await store.size(key);
+		if (size === undefined) return null;
+		if (size < ib)
+			throw new MalformedError(`shard ${key} is shorter than its index`);
+		const idx = await store.getRange(
+			key,
+			plan.indexLocation === "start" ? 0 : size - ib,
+			ib,
+		);
+		if (!idx || idx.length !== ib)
+			throw new MalformedError(`shard ${key} changed while reading`);
+		return {
+			size,
+			entries: await decodeIndex(plan, count, idx, size),
+			bytes: null,
+		};
+	}
+
+	/** Writes `bytes` (storage order, stored byte order) into `region`. */
+	async write(
+		region: Region,
+		bytes: Uint8Array,
+		signal?: AbortSignal,
+	): Promise<void> {
+		const meta = this.#meta;
+		const boxStrides = stridesOf(region.shape, meta.order);
+		const src = (pos: readonly number[]): StridedView => ({
+			bytes,
+			base: offsetOf(pos, region.start, boxStrides),
+			strides: boxStrides,
+		});
+		const tasks = [...gridCoords(chunkRanges(region, meta.chunkShape))].map(
+			(coords) => () => {
+				const key = this.#key(coords);
+				return this.#ctx.locks.with(key, () =>
+					meta.plan.shard
+						? this.#writeShard(region, coords, key, src, signal)
+						: this.#writeChunk(region, coords, key, src, signal),
+				);
+			},
+		);
+		await runLimited(tasks, this.#ctx.concurrency, signal);
+	}
+
+	// Builds the new raw bytes of one (inner) chunk: existing content (or fill) overlaid with the box.
+	async #updatedUnit(
+		region: Region,
+		g: readonly number[],
+		existing: () => Promise<Uint8Array | null>,
+		src: (pos: readonly number[]) => StridedView,
+	): Promise<Uint8Array | null> {
+		const meta = this.#meta;
+		const unit = this.#unit;
+		const inb = chunkInBounds(meta.shape, unit, g);
+		if (!inb) return null;
+		const ov = overlap(region, unit, g) as Region;
+		const origin = g.map((c, d) => c * (unit[d] as number));
+		let raw: Uint8Array | null = null;
+		if (!sameRegion(ov, inb)) {
+			const enc = await existing();
+			if (enc) raw = await this.#codec.decode(enc);
+			// A codec-less chunk decodes to the stored bytes themselves: copy before changing them.
+			if (raw && raw === enc) raw = raw.slice();
+		}
+		if (!raw) {
+			raw = new Uint8Array(new ArrayBuffer(this.#codec.chunkBytes));
+			if (!ov.shape.every((n, d) => n === unit[d])) fillWith(raw, this.#fill);
+		}
+		copyElements(
+			src(ov.start),
+			{
+				bytes: raw,
+				base: offsetOf(ov.start, origin, this.#unitStrides),
+				strides: this.#unitStrides,
+			},
+			ov.shape,
+			meta.dtype.itemsize,
+		);
+		return raw;
+	}
+
+	#isEmpty(raw: Uint8Array): boolean {
+		return (
+			!this.#ctx.writeEmptyChunks &&
+			this.#meta.fill !== null &&
+			isAllFill(raw, this.#fill)
+		);
+	}
+
+	async #writeChunk(
+		region: Region,
+		coords: readonly number[],
+		key: string,
+		src: (pos: readonly number[]) => StridedView,
+		signal?: AbortSignal,
+	): Promise<void> {
+		const raw = await this.#updatedUnit(
+			region,
+			coords,
+			() => this.#ctx.store.get(key, signal).then((b) => b ?? null),
+			src,
+		);
+		if (!raw || this.#isEmpty(raw)) {
+			await this.#ctx.store.delete(key);
+			return;
+		}
+		const enc = await this.#codec.encode(raw, true);
+		signal?.throwIfAborted();
+		await this.#ctx.store.set(key, enc);
+	}
+
+	async #writeShard(
+		region: Region,
+		coords: readonly number[],
+		key: string,
+		src: (pos: readonly number[]) => StridedView,
+		signal?: AbortSignal,
+	): Promise<void> {
+		const meta = this.#meta;
+		const outer = meta.chunkShape;
+		const inner = this.#unit;
+		const plan = meta.plan.shard;
+		if (!plan) return;
+		const perShard = outer.map((s, d) => s / (inner[d] as number));
+		const count = prod(perShard);
+		const shardOv = overlap(region, outer, coords) as Region;
+		const shardInb = chunkInBounds(meta.shape, outer, coords) as Region;
+		const shard = sameRegion(shardOv, shardInb)
+			? null
+			: await this.#loadShard(key, count, [], true);
+		const base = coords.map(
+			(c, d) => (c * (outer[d] as number)) / (inner[d] as number),
+		);
+		const all = [
+			...gridCoords(
+				perShard.map(
+					(n, d) =>
+						[base[d] as number, (base[d] as number) + n] as [number, number],
+				),
+			),
+		];
+		const parts: (Uint8Array | null)[] = new Array(count).fill(null);
+		const old = (k: number): Uint8Array | null => {
+			const e = shard?.entries[k];
+			return e && shard?.bytes
+				? shard.bytes.subarray(e.offset, e.offset + e.nbytes)
+				: null;
+		};
+		const tasks = all.map((g, k) => async () => {
+			if (!chunkInBounds(meta.shape, inner, g)) return;
+			if (!overlap(region, inner, g)) {
+				parts[k] = old(k);
+				return;
+			}
+			const raw = await this.#updatedUnit(region, g, async () => old(k), src);
+			parts[k] =
+				!raw || this.#isEmpty(raw) ? null : await this.#codec.encode(raw, true);
+		});
+		await runLimited(tasks, this.#ctx.concurrency, signal);
+		if (parts.every((p) => p === null)) {
+			await this.#ctx.store.delete(key);
+			return;
+		}
+		const bytes = await assembleShard(plan, parts);
+		signal?.throwIfAborted();
+		await this.#ctx.store.set(key, bytes);
+	}
+
+	/**
+	 * After a shrink from `oldShape`: deletes chunks now wholly outside the array and rewrites
+	 * the ones cut by the new edge, so elements beyond it read as fill if the array grows again.
+	 */
+	async trimTo(
+		oldShape: readonly number[],
+		signal?: AbortSignal,
+	): Promise<void> {
+		const meta = this.#meta;
+		const outer = meta.chunkShape;
+		const old = chunkRanges(
+			{ start: oldShape.map(() => 0), shape: oldShape },
+			outer,
+		);
+		const tasks: (() => Promise<void>)[] = [];
+		for (const coords of gridCoords(old)) {
+			const reaches = coords.some(
+				(c, d) =>
+					(meta.shape[d] as number) < (oldShape[d] as number) &&
+					(c + 1) * (outer[d] as number) > (meta.shape[d] as number),
+			);
+			if (!reaches) continue;
+			const inb = chunkInBounds(meta.shape, outer, coords);
+			const key = this.#key(coords);
+			if (!inb)
+				tasks.push(() =>
+					this.#ctx.locks.with(key, () => this.#ctx.store.delete(key)),
+				);
+			else {
+				tasks.push(async () => {
+					const buf = new Uint8Array(
+						new ArrayBuffer(prod(inb.shape) * meta.dtype.itemsize),
+					);
+					await this.read(inb, buf, signal);
+					await this.write(inb, buf, signal);
+				});
+			}
+		}
+		await runLimited(tasks, this.#ctx.concurrency, signal);
+	}
+}

@@ -1,0 +1,89 @@
+/**
+ * The codec kernel (worker/codec-kernel.mjs) as TypeScript sees it, loaded lazily, and the
+ * translation of its failures into typed errors.
+ */
+import {
+	ArrayStoreError,
+	MalformedError,
+	UnsupportedCodecError,
+} from "@arraystore/core";
+
+/** One bytes→bytes codec in the kernel's vocabulary: numcodecs ids and configs. */
+export interface KernelCodec {
+	/** blosc | zstd | lz4 | gzip | zlib | crc32c | shuffle | bz2 */
+	readonly id: string;
+	readonly config: Readonly<Record<string, string | number | boolean>>;
+}
+
+/** What worker/codec-kernel.mjs exports. */
+export interface CodecKernel {
+	encodeChain(
+		chain: readonly KernelCodec[],
+		bytes: Uint8Array,
+	): Promise<Uint8Array>;
+	/** `limits[i]` caps the decoded size of codec i. */
+	decodeChain(
+		chain: readonly KernelCodec[],
+		bytes: Uint8Array,
+		limits: readonly number[],
+	): Promise<Uint8Array>;
+	crc32c(bytes: Uint8Array): number;
+}
+
+/** One task for the kernel. */
+export interface KernelTask {
+	readonly op: "encode" | "decode";
+	readonly chain: readonly KernelCodec[];
+	readonly bytes: Uint8Array;
+	readonly limits?: readonly number[];
+}
+
+// The kernel lives outside src/ so the same relative URL works from src/*.ts and dist/*.js.
+const KERNEL_URL: URL = new URL("../worker/codec-kernel.mjs", import.meta.url);
+/** Entry file of the codec worker threads. */
+export const WORKER_URL: URL = new URL(
+	"../worker/codec-worker.mjs",
+	import.meta.url,
+);
+
+let kernel: Promise<CodecKernel> | undefined;
+
+/** The kernel module, imported once (inline path, and crc32c of shard indexes). */
+export function loadKernel(): Promise<CodecKernel> {
+	kernel ??= import(/* @vite-ignore */ KERNEL_URL.href) as Promise<CodecKernel>;
+	return kernel;
+}
+
+/** Runs a task on the calling thread. */
+export async function runInline(task: KernelTask): Promise<Uint8Array> {
+	const k = await loadKernel();
+	try {
+		return task.op === "encode"
+			? await k.encodeChain(task.chain, task.bytes)
+			: await k.decodeChain(task.chain, task.bytes, task.limits ?? []);
+	} catch (err) {
+		throw kernelError(err, task.op);
+	}
+}
+
+/** Maps a kernel failure (`{ kind, message }`) to a typed error. */
+export function kernelError(err: unknown, op: "encode" | "decode"): unknown {
+	if (err instanceof ArrayStoreError) return err;
+	if (err instanceof Error && err.name === "AbortError") return err;
+	const kind = (err as { kind?: unknown } | null)?.kind;
+	const message =
+		err instanceof Error
+			? err.message
+			: String((err as { message?: unknown } | null)?.message ?? err);
+	if (kind === "unsupported") {
+		return new UnsupportedCodecError(`codec ${message} is not available`, {
+			codec: message,
+			direction: op,
+			cause: err,
+		});
+	}
+	return new MalformedError(
+		`chunk ${op === "decode" ? "decoding" : "encoding"} failed: ${message}`,
+		{ cause: err },
+	);
+}

@@ -1,0 +1,57 @@
+/**
+ * Per-key async mutual exclusion: read-modify-write of one chunk or shard never interleaves
+ * with another, so concurrent partial writes lose no updates.
+ */
+
+/** A set of async locks keyed by string; entries vanish when released and unused. */
+export class KeyedLock {
+	readonly #tails = new Map<string, Promise<void>>();
+
+	/** Runs `fn` once every earlier holder of `key` has finished. */
+	async with<T>(key: string, fn: () => Promise<T>): Promise<T> {
+		const prev = this.#tails.get(key) ?? Promise.resolve();
+		let release!: () => void;
+		const mine = new Promise<void>((r) => {
+			release = r;
+		});
+		const tail = prev.then(() => mine);
+		this.#tails.set(key, tail);
+		try {
+			await prev;
+			return await fn();
+		} finally {
+			release();
+			if (this.#tails.get(key) === tail) this.#tails.delete(key);
+		}
+	}
+
+	/** Resolves when every lock taken so far is released. */
+	async idle(): Promise<void> {
+		while (this.#tails.size > 0) await Promise.all([...this.#tails.values()]);
+	}
+}
+
+/** Runs `tasks` with at most `limit` in flight; rejects with the first failure after all settle. */
+export async function runLimited(
+	tasks: Iterable<() => Promise<void>>,
+	limit: number,
+	signal?: AbortSignal,
+): Promise<void> {
+	const it = tasks[Symbol.iterator]();
+	let failure: { err: unknown } | undefined;
+	const lane = async (): Promise<void> => {
+		for (;;) {
+			if (failure) return;
+			const next = it.next();
+			if (next.done) return;
+			try {
+				signal?.throwIfAborted();
+				await next.value();
+			} catch (err) {
+				failure ??= { err };
+			}
+		}
+	};
+	await Promise.all(Array.from({ length: Math.max(1, limit) }, lane));
+	if (failure) throw failure.err;
+}

@@ -1,0 +1,230 @@
+/**
+ * The filesystem key-value store under a Zarr hierarchy. Every write is atomic (temporary file
+ * in the same directory, then rename), so an interrupted write never leaves a torn chunk or
+ * metadata file; keys are validated so none can escape the store root.
+ */
+import { randomBytes } from "node:crypto";
+import {
+	mkdir,
+	open,
+	readdir,
+	readFile,
+	rename,
+	rm,
+	stat,
+	unlink,
+	writeFile,
+} from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fromNodeError, InvalidSelectionError } from "@arraystore/core";
+
+/** One directory entry of a store listing. */
+export interface StoreEntry {
+	readonly name: string;
+	readonly isDirectory: boolean;
+}
+
+/**
+ * Checks a store key or node path: relative, `/`-separated, no `..`/`.` segments, no NUL or
+ * backslash. "" is the root.
+ * @throws {InvalidSelectionError} for keys that could escape the store.
+ */
+export function checkKey(key: string): string {
+	if (key === "") return key;
+	const bad =
+		key.includes("\0") ||
+		key.includes("\\") ||
+		key.startsWith("/") ||
+		/^[A-Za-z]:/.test(key) ||
+		key.split("/").some((s) => s === ".." || s === "." || s === "");
+	if (bad)
+		throw new InvalidSelectionError(
+			`invalid Zarr key ${JSON.stringify(key)}: it must be a relative path without '..'`,
+		);
+	return key;
+}
+
+/** Joins node path parts with `/`, dropping empty parts. */
+export function joinKey(...parts: string[]): string {
+	return parts.filter((p) => p !== "").join("/");
+}
+
+/** A directory-backed Zarr store. */
+export class FsStore {
+	readonly root: string;
+	readonly #written = new Set<string>();
+
+	constructor(root: string) {
+		this.root = root;
+	}
+
+	/** Absolute filesystem path of a key. */
+	path(key: string): string {
+		checkKey(key);
+		return key === "" ? this.root : join(this.root, ...key.split("/"));
+	}
+
+	/** The bytes under `key`, or undefined when absent. */
+	async get(
+		key: string,
+		signal?: AbortSignal,
+	): Promise<Uint8Array | undefined> {
+		const p = this.path(key);
+		try {
+			const buf = await readFile(p, signal ? { signal } : {});
+			return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+		} catch (err) {
+			if (isMissing(err)) return undefined;
+			throw fromNodeError(err, { target: p, adapter: "zarr" });
+		}
+	}
+
+	/** Size of the value under `key`, or undefined when absent. */
+	async size(key: string): Promise<number | undefined> {
+		const p = this.path(key);
+		try {
+			const s = await stat(p);
+			return s.isFile() ? s.size : undefined;
+		} catch (err) {
+			if (isMissing(err)) return undefined;
+			throw fromNodeError(err, { target: p, adapter: "zarr" });
+		}
+	}
+
+	/** `length` bytes at `offset` of the value under `key` (fewer at its end); undefined when absent. */
+	async getRange(
+		key: string,
+		offset: number,
+		length: number,
+	): Promise<Uint8Array | undefined> {
+		const p = this.path(key);
+		let fh: Awaited<ReturnType<typeof open>> | undefined;
+		try {
+			fh = await open(p, "r");
+			const out = new Uint8Array(new ArrayBuffer(length));
+			let got = 0;
+			while (got < length) {
+				const { bytesRead } = await fh.read(
+					out,
+					got,
+					length - got,
+					offset + got,
+				);
+				if (bytesRead === 0) break;
+				got += bytesRead;
+			}
+			return got === length ? out : out.subarray(0, got);
+		} catch (err) {
+			if (isMissing(err)) return undefined;
+			throw fromNodeError(err, { target: p, adapter: "zarr" });
+		} finally {
+			await fh?.close();
+		}
+	}
+
+	/** True when a file exists under `key`. */
+	async has(key: string): Promise<boolean> {
+		return (await this.size(key)) !== undefined;
+	}
+
+	/** True when `key` is a directory. */
+	async isDirectory(key: string): Promise<boolean> {
+		try {
+			return (await stat(this.path(key))).isDirectory();
+		} catch (err) {
+			if (isMissing(err)) return false;
+			throw fromNodeError(err, { target: this.path(key), adapter: "zarr" });
+		}
+	}
+
+	/** Writes `bytes` under `key` atomically: a temporary file beside it, then rename. */
+	async set(key: string, bytes: Uint8Array): Promise<void> {
+		const p = this.path(key);
+		const tmp = join(
+			dirname(p),
+			`.${key.split("/").pop() ?? "x"}.${process.pid}.${randomBytes(6).toString("hex")}.partial`,
+		);
+		try {
+			await mkdir(dirname(p), { recursive: true });
+			await writeFile(tmp, bytes);
+			await rename(tmp, p);
+			this.#written.add(p);
+		} catch (err) {
+			await rm(tmp, { force: true }).catch(() => undefined);
+			throw fromNodeError(err, { target: p, adapter: "zarr" });
+		}
+	}
+
+	/** Removes the value under `key` (no error when absent). */
+	async delete(key: string): Promise<void> {
+		const p = this.path(key);
+		try {
+			await unlink(p);
+		} catch (err) {
+			if (isMissing(err)) return;
+			throw fromNodeError(err, { target: p, adapter: "zarr" });
+		}
+	}
+
+	/** Removes the directory `key` and everything below it. */
+	async deleteTree(key: string): Promise<void> {
+		const p = this.path(key);
+		if (key === "")
+			throw new InvalidSelectionError("refusing to delete the store root");
+		try {
+			await rm(p, { recursive: true, force: true });
+		} catch (err) {
+			throw fromNodeError(err, { target: p, adapter: "zarr" });
+		}
+	}
+
+	/** Entries of the directory `key` (empty when absent). Temporary write files are skipped. */
+	async list(key: string): Promise<StoreEntry[]> {
+		const p = this.path(key);
+		try {
+			const ents = await readdir(p, { withFileTypes: true });
+			return ents
+				.filter((e) => !e.name.endsWith(".partial"))
+				.map((e) => ({ name: e.name, isDirectory: e.isDirectory() }));
+		} catch (err) {
+			if (isMissing(err) || (err as { code?: string }).code === "ENOTDIR")
+				return [];
+			throw fromNodeError(err, { target: p, adapter: "zarr" });
+		}
+	}
+
+	/** Creates the directory `key` (and parents). */
+	async mkdir(key: string): Promise<void> {
+		const p = this.path(key);
+		try {
+			await mkdir(p, { recursive: true });
+		} catch (err) {
+			throw fromNodeError(err, { target: p, adapter: "zarr" });
+		}
+	}
+
+	/** fsyncs every file written since the last call, and their directories. */
+	async sync(): Promise<void> {
+		const files = [...this.#written];
+		this.#written.clear();
+		const dirs = new Set(files.map((f) => dirname(f)));
+		for (const f of [...files, ...dirs]) {
+			let fh: Awaited<ReturnType<typeof open>> | undefined;
+			try {
+				fh = await open(f, "r");
+				await fh.sync();
+			} catch (err) {
+				// A chunk deleted after it was written has nothing left to sync.
+				if (!isMissing(err))
+					throw fromNodeError(err, { target: f, adapter: "zarr" });
+			} finally {
+				await fh?.close();
+			}
+		}
+	}
+}
+
+function isMissing(err: unknown): boolean {
+	const code = (err as { code?: string } | null)?.code;
+	return code === "ENOENT" || code === "EISDIR" || code === "ENOTDIR";
+}

@@ -1,0 +1,156 @@
+/**
+ * A worker_threads pool for chunk encoding and decoding, so compressed reads and writes use
+ * every core. Idle workers are unref'd (an idle pool never keeps a process alive); pools are
+ * shared per size and terminated when the last driver using them closes.
+ */
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+import { type KernelTask, kernelError, WORKER_URL } from "./kernel.js";
+
+interface Pending {
+	readonly id: number;
+	readonly task: KernelTask;
+	readonly transfer: boolean;
+	readonly resolve: (bytes: Uint8Array) => void;
+	readonly reject: (err: unknown) => void;
+}
+
+interface Slot {
+	readonly worker: Worker;
+	busy: Pending | undefined;
+}
+
+interface Reply {
+	readonly id: number;
+	readonly ok: boolean;
+	readonly bytes?: Uint8Array;
+	readonly kind?: string;
+	readonly message?: string;
+}
+
+/** Default number of workers: the cores Node may use. */
+export function defaultWorkerCount(): number {
+	return availableParallelism();
+}
+
+/** A fixed-size pool of codec workers, started lazily. */
+export class WorkerPool {
+	readonly size: number;
+	readonly #slots: Slot[] = [];
+	readonly #queue: Pending[] = [];
+	#next = 1;
+	#closed = false;
+
+	constructor(size: number) {
+		this.size = size;
+	}
+
+	/**
+	 * Runs a task on a worker. With `transfer`, `task.bytes.buffer` moves to the worker (the
+	 * caller must own it whole and not use it afterwards).
+	 */
+	run(task: KernelTask, transfer = false): Promise<Uint8Array> {
+		if (this.#closed) return Promise.reject(new Error("worker pool is closed"));
+		return new Promise<Uint8Array>((resolve, reject) => {
+			this.#queue.push({ id: this.#next++, task, transfer, resolve, reject });
+			this.#pump();
+		});
+	}
+
+	/** Terminates every worker; queued tasks fail. */
+	async close(): Promise<void> {
+		this.#closed = true;
+		for (const p of this.#queue.splice(0))
+			p.reject(new Error("worker pool closed"));
+		const slots = this.#slots.splice(0);
+		await Promise.all(slots.map((s) => s.worker.terminate()));
+	}
+
+	// --- internal ---
+
+	#pump(): void {
+		while (this.#queue.length > 0) {
+			let slot = this.#slots.find((s) => s.busy === undefined);
+			if (!slot && this.#slots.length < this.size) slot = this.#spawn();
+			if (!slot) return;
+			const p = this.#queue.shift() as Pending;
+			slot.busy = p;
+			slot.worker.ref();
+			const { op, chain, bytes, limits } = p.task;
+			const msg = { id: p.id, op, chain, bytes, limits };
+			slot.worker.postMessage(
+				msg,
+				p.transfer ? [bytes.buffer as ArrayBuffer] : [],
+			);
+		}
+	}
+
+	#spawn(): Slot {
+		const worker = new Worker(WORKER_URL);
+		const slot: Slot = { worker, busy: undefined };
+		worker.unref();
+		worker.on("message", (r: Reply) => {
+			const p = slot.busy;
+			if (!p || p.id !== r.id) return;
+			slot.busy = undefined;
+			worker.unref();
+			if (r.ok && r.bytes) p.resolve(r.bytes);
+			else
+				p.reject(kernelError({ kind: r.kind, message: r.message }, p.task.op));
+			this.#pump();
+		});
+		const fail = (err: unknown) => {
+			const p = slot.busy;
+			slot.busy = undefined;
+			const i = this.#slots.indexOf(slot);
+			if (i >= 0) this.#slots.splice(i, 1);
+			p?.reject(kernelError(err, p.task.op));
+			if (!this.#closed) this.#pump();
+		};
+		worker.on("error", fail);
+		worker.on("exit", (code) => {
+			if (!this.#closed)
+				fail(new Error(`codec worker exited with code ${code}`));
+		});
+		this.#slots.push(slot);
+		return slot;
+	}
+}
+
+interface Shared {
+	readonly pool: WorkerPool;
+	users: number;
+}
+
+const shared = new Map<number, Shared>();
+
+/** A reference to a shared pool; `release()` once, when the user closes. */
+export interface PoolLease {
+	readonly pool: WorkerPool | null;
+	release(): Promise<void>;
+}
+
+/** Borrows the shared pool of `size` workers (0 → no pool: everything runs inline). */
+export function acquirePool(size: number): PoolLease {
+	if (size <= 0) return { pool: null, release: async () => {} };
+	let s = shared.get(size);
+	if (!s) {
+		s = { pool: new WorkerPool(size), users: 0 };
+		shared.set(size, s);
+	}
+	s.users++;
+	const entry = s;
+	let released = false;
+	return {
+		pool: entry.pool,
+		release: async () => {
+			if (released) return;
+			released = true;
+			entry.users--;
+			if (entry.users === 0 && shared.get(size) === entry) {
+				shared.delete(size);
+				await entry.pool.close();
+			}
+		},
+	};
+}

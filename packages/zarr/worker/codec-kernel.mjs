@@ -1,0 +1,287 @@
+// Chunk codec kernel: the bytes→bytes codecs of a Zarr pipeline (blosc, zstd, lz4, gzip, zlib,
+// crc32c, shuffle, bz2), shared by the worker threads and the inline path of the main thread.
+//
+// Plain JavaScript on purpose: worker_threads load files with Node itself, which (Node 20)
+// cannot run the TypeScript sources that tests and `@arraystore/source` consumers use. The
+// TypeScript side sees this module through the `CodecKernel` interface in src/kernel.ts.
+//
+// Codecs come from zarrita's registry, extended here: gzip/zlib gain encoders (node:zlib, with
+// an output cap on decode), crc32c gains an encoder and checks the checksum on decode.
+import zlib from "node:zlib";
+import { registry } from "zarrita";
+
+/** An error the TypeScript side maps to a typed error (`kind`: malformed | unsupported). */
+class KernelError extends Error {
+	constructor(kind, message) {
+		super(message);
+		this.kind = kind;
+	}
+}
+
+const CRC_TABLE = (() => {
+	const t = new Int32Array(256 * 8);
+	for (let n = 0; n < 256; n++) {
+		let c = n;
+		for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
+		t[n] = c;
+	}
+	// Slicing-by-8 tables.
+	for (let n = 0; n < 256; n++) {
+		let c = t[n];
+		for (let s = 1; s < 8; s++) {
+			c = t[c & 0xff] ^ (c >>> 8);
+			t[s * 256 + n] = c;
+		}
+	}
+	return t;
+})();
+
+/** CRC-32C (Castagnoli) of `bytes`. */
+export function crc32c(bytes) {
+	let crc = ~0;
+	let i = 0;
+	const n = bytes.length;
+	const t = CRC_TABLE;
+	for (; i + 8 <= n; i += 8) {
+		const a =
+			(bytes[i] |
+				(bytes[i + 1] << 8) |
+				(bytes[i + 2] << 16) |
+				(bytes[i + 3] << 24)) ^
+			crc;
+		crc =
+			t[7 * 256 + (a & 0xff)] ^
+			t[6 * 256 + ((a >>> 8) & 0xff)] ^
+			t[5 * 256 + ((a >>> 16) & 0xff)] ^
+			t[4 * 256 + (a >>> 24)] ^
+			t[3 * 256 + bytes[i + 4]] ^
+			t[2 * 256 + bytes[i + 5]] ^
+			t[256 + bytes[i + 6]] ^
+			t[bytes[i + 7]];
+	}
+	for (; i < n; i++) crc = t[(crc ^ bytes[i]) & 0xff] ^ (crc >>> 8);
+	return ~crc >>> 0;
+}
+
+class Crc32cCodec {
+	kind = "bytes_to_bytes";
+	static fromConfig() {
+		return new Crc32cCodec();
+	}
+	encode(bytes) {
+		const out = new Uint8Array(bytes.length + 4);
+		out.set(bytes);
+		new DataView(out.buffer).setUint32(bytes.length, crc32c(bytes), true);
+		return out;
+	}
+	decode(bytes) {
+		if (bytes.length < 4)
+			throw new KernelError(
+				"malformed",
+				"crc32c: chunk shorter than its checksum",
+			);
+		const body = bytes.subarray(0, bytes.length - 4);
+		const want = new DataView(
+			bytes.buffer,
+			bytes.byteOffset + body.length,
+			4,
+		).getUint32(0, true);
+		if (crc32c(body) !== want)
+			throw new KernelError(
+				"malformed",
+				"crc32c: checksum mismatch (corrupted chunk)",
+			);
+		return body;
+	}
+	computeEncodedSize(n) {
+		return n + 4;
+	}
+}
+
+function zlibCodec(format) {
+	return class NodeZlibCodec {
+		kind = "bytes_to_bytes";
+		constructor(level) {
+			this.level = level;
+		}
+		static fromConfig(config) {
+			const level = config?.level ?? 1;
+			if (!Number.isInteger(level) || level < 0 || level > 9)
+				throw new KernelError(
+					"malformed",
+					`${format}: level ${level} is not 0-9`,
+				);
+			return new NodeZlibCodec(level);
+		}
+		encode(bytes) {
+			return format === "gzip"
+				? zlib.gzipSync(bytes, { level: this.level })
+				: zlib.deflateSync(bytes, { level: this.level });
+		}
+		decode(bytes) {
+			return this.decodeLimited(bytes, undefined);
+		}
+		decodeLimited(bytes, limit) {
+			const opts =
+				limit === undefined ? {} : { maxOutputLength: Math.max(1, limit) };
+			try {
+				return format === "gzip"
+					? zlib.gunzipSync(bytes, opts)
+					: zlib.inflateSync(bytes, opts);
+			} catch (err) {
+				throw new KernelError("malformed", `${format}: ${err.message}`);
+			}
+		}
+	};
+}
+
+const NodeGzip = zlibCodec("gzip");
+const NodeZlib = zlibCodec("zlib");
+
+// Extend (not bypass) zarrita's registry: these names are what zarrita itself resolves.
+registry.set("gzip", () => NodeGzip);
+registry.set("numcodecs.gzip", () => NodeGzip);
+registry.set("zlib", () => NodeZlib);
+registry.set("numcodecs.zlib", () => NodeZlib);
+registry.set("crc32c", () => Crc32cCodec);
+registry.set("numcodecs.crc32c", () => Crc32cCodec);
+
+/** Registry names of the codecs this kernel runs, by our canonical id. */
+const NAMES = {
+	blosc: "blosc",
+	zstd: "zstd",
+	lz4: "lz4",
+	gzip: "gzip",
+	zlib: "zlib",
+	crc32c: "crc32c",
+	shuffle: "numcodecs.shuffle",
+	bz2: "numcodecs.bz2",
+};
+
+const cache = new Map();
+
+async function codecFor(spec) {
+	const key = `${spec.id}:${JSON.stringify(spec.config ?? {})}`;
+	let hit = cache.get(key);
+	if (hit === undefined) {
+		const name = NAMES[spec.id];
+		const load = name === undefined ? undefined : registry.get(name);
+		if (load === undefined) throw new KernelError("unsupported", spec.id);
+		const Codec = await load();
+		try {
+			hit = Codec.fromConfig({ ...spec.config });
+		} catch (err) {
+			if (err instanceof KernelError) throw err;
+			throw new KernelError("malformed", `${spec.id}: ${err.message}`);
+		}
+		if (cache.size > 256) cache.clear();
+		cache.set(key, hit);
+	}
+	return hit;
+}
+
+/** Encodes `bytes` through `chain` (first codec first). */
+export async function encodeChain(chain, bytes) {
+	let b = bytes;
+	for (const spec of chain) {
+		const codec = await codecFor(spec);
+		try {
+			b = await codec.encode(b);
+		} catch (err) {
+			throw new KernelError(
+				"encode",
+				`${spec.id} encode failed: ${err.message}`,
+			);
+		}
+		if (!(b instanceof Uint8Array))
+			b = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+	}
+	return b;
+}
+
+function u32(bytes, at) {
+	return (
+		(bytes[at] |
+			(bytes[at + 1] << 8) |
+			(bytes[at + 2] << 16) |
+			(bytes[at + 3] << 24)) >>>
+		0
+	);
+}
+
+// Header checks before a decoder sizes its output from untrusted bytes.
+function precheck(id, bytes, limit) {
+	if (id === "blosc") {
+		if (bytes.length < 16)
+			throw new KernelError("malformed", "blosc: truncated header");
+		const nbytes = u32(bytes, 4);
+		const cbytes = u32(bytes, 12);
+		if (bytes[0] < 1 || bytes[0] > 4)
+			throw new KernelError(
+				"malformed",
+				`blosc: unknown format version ${bytes[0]}`,
+			);
+		if (cbytes > bytes.length)
+			throw new KernelError(
+				"malformed",
+				`blosc: header says ${cbytes} compressed bytes, chunk has ${bytes.length}`,
+			);
+		if (nbytes > limit)
+			throw new KernelError(
+				"malformed",
+				`blosc: header says ${nbytes} bytes, more than the ${limit} expected`,
+			);
+	} else if (id === "lz4") {
+		if (bytes.length < 4)
+			throw new KernelError("malformed", "lz4: truncated header");
+		const n = u32(bytes, 0);
+		if (n > limit)
+			throw new KernelError(
+				"malformed",
+				`lz4: header says ${n} bytes, more than the ${limit} expected`,
+			);
+	} else if (id === "zstd") {
+		if (bytes.length < 4 || u32(bytes, 0) !== 0xfd2fb528)
+			throw new KernelError("malformed", "zstd: not a zstd frame");
+	}
+}
+
+/**
+ * Decodes `bytes` through `chain` (last codec first). `limits[i]` caps the output of codec i
+ * (its input size on encode): decoders never allocate more than that from a header.
+ */
+export async function decodeChain(chain, bytes, limits) {
+	let b = bytes;
+	for (let i = chain.length - 1; i >= 0; i--) {
+		const spec = chain[i];
+		const limit = limits[i];
+		precheck(spec.id, b, limit);
+		const codec = await codecFor(spec);
+		try {
+			b = await (codec.decodeLimited
+				? codec.decodeLimited(b, limit)
+				: codec.decode(b));
+		} catch (err) {
+			if (err instanceof KernelError) throw err;
+			throw new KernelError(
+				"malformed",
+				`${spec.id}: ${err?.message ?? String(err)}`,
+			);
+		}
+		if (!(b instanceof Uint8Array))
+			b = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+		if (b.length > limit)
+			throw new KernelError(
+				"malformed",
+				`${spec.id}: decoded ${b.length} bytes, more than the ${limit} expected`,
+			);
+	}
+	return b;
+}
+
+/** Runs one task message: `{ op: "encode" | "decode", chain, bytes, limits }`. */
+export function runTask(task) {
+	return task.op === "encode"
+		? encodeChain(task.chain, task.bytes)
+		: decodeChain(task.chain, task.bytes, task.limits);
+}
