@@ -24,7 +24,11 @@ for (const group of ["packages", "apps", "tooling"]) {
 			skipped += (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
 			// A test file that failed to load has no tests but must not pass silently.
 			for (const suite of r.testResults ?? []) {
-				if (suite.status === "failed" && (suite.assertionResults ?? []).length === 0) failed++;
+				if (
+					suite.status === "failed" &&
+					(suite.assertionResults ?? []).length === 0
+				)
+					failed++;
 			}
 		}
 	}

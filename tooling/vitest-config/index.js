@@ -6,13 +6,22 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
 	resolve: { conditions: ["@arraystore/source", ...defaultClientConditions] },
-	ssr: { resolve: { conditions: ["@arraystore/source", ...defaultServerConditions] } },
+	ssr: {
+		resolve: { conditions: ["@arraystore/source", ...defaultServerConditions] },
+	},
 	test: {
 		include: ["test/**/*.test.ts"],
 		testTimeout: 30_000,
 		hookTimeout: 60_000,
 		pool: "forks",
-		typecheck: { enabled: true, include: ["test/**/*.test-d.ts"], tsconfig: "./test/tsconfig.json" },
-		reporters: ["default", ["json", { outputFile: "test-results/vitest.json" }]],
+		typecheck: {
+			enabled: true,
+			include: ["test/**/*.test-d.ts"],
+			tsconfig: "./test/tsconfig.json",
+		},
+		reporters: [
+			"default",
+			["json", { outputFile: "test-results/vitest.json" }],
+		],
 	},
 });
