@@ -100,6 +100,30 @@ export function createCases(ctx: SuiteContext): void {
 			});
 		}
 
+		it.skipIf(options.huge !== true)(
+			"addresses more than 2^31 elements",
+			async () => {
+				await using tmp = await tempDir();
+				const target = options.makeTarget(tmp.path, "huge");
+				const n = 2 ** 31 + 10;
+				{
+					await using store = await create(target, "|u1", [n], {
+						chunks: [2 ** 26],
+					});
+					await store.write([{ start: n - 4 }], new Uint8Array([1, 2, 3, 4]));
+					await store.write([5], 9);
+				}
+				await using back = await reopen(target);
+				expect(back.info.shape).toEqual([n]);
+				expect([...(await back.read([{ start: n - 6 }])).bytes]).toEqual([
+					0, 0, 1, 2, 3, 4,
+				]);
+				expect([...(await back.read([{ start: 4, stop: 7 }])).bytes]).toEqual([
+					0, 9, 0,
+				]);
+			},
+		);
+
 		it("unwritten elements read as the fill value (zero by default)", async () => {
 			await using tmp = await tempDir();
 			const target = options.makeTarget(tmp.path, "z");

@@ -31,6 +31,8 @@ export interface ConformanceOptions {
 	readonly adapterOptions?: Readonly<Record<string, unknown>>;
 	/** Chunks to create chunked stores with (default: about a third of each dimension). */
 	readonly chunked?: boolean;
+	/** Also test an array of more than 2^31 elements (formats that create sparse files cheaply). */
+	readonly huge?: boolean;
 	/** Extra `it`s inside the suite's describe. */
 	readonly additionalTests?: () => void;
 }
