@@ -8,6 +8,7 @@ import {
 	type ArrayData,
 	type AttrValue,
 	copyElements,
+	type DType,
 	isBigEndian,
 	LimitExceededError,
 	MalformedError,
@@ -97,7 +98,7 @@ async function convert(
 			);
 		const bytes = new Uint8Array(n);
 		bytes.set(await read(v));
-		return makeArrayData(parseDType("|u1"), [n], bytes);
+		return makeArrayData(parseDType("|u1") as DType, [n], bytes) as ArrayData;
 	}
 	if (v instanceof ArrayRef) return arrayData(v, read);
 	if (v instanceof MaskedArrayRef) {

@@ -141,7 +141,7 @@ export async function readStreamRange(
 	length: number,
 	signal?: AbortSignal,
 ): Promise<Uint8Array> {
-	const input = streamInput(path, codec, offset + length);
+	const input = streamInput(path, codec);
 	try {
 		let pos = 0;
 		while (pos < offset) {
