@@ -1,0 +1,383 @@
+/**
+ * One HDF5 dataset as an `ArrayDriver`. Reads and writes go through the raw module-level
+ * calls in pieces of at most {@link PIECE_BYTES}, so no single transfer nears the 2 GiB wasm
+ * heap and resident memory stays bounded by the piece size. `info.dtype` is the stored dtype
+ * (big-endian included): bytes the binding converted to little-endian are swapped back, so
+ * `read` always returns bytes in `info.dtype`'s order, as the driver contract asks.
+ */
+import {
+	type ArrayDriver,
+	type ArrayInfo,
+	type Attributes,
+	type DType,
+	InvalidSelectionError,
+	isVString,
+	type Region,
+	type Scalar,
+	ShapeMismatchError,
+	swapInPlace,
+	UnsupportedDTypeError,
+	UnsupportedError,
+} from "@arraystore/core";
+import { readAttrs, writeAttrs } from "./attrs.js";
+import { mapType } from "./dtype-read.js";
+import { ADAPTER } from "./errors.js";
+import type { H5File } from "./file-handle.js";
+import { decodeScalar } from "./fill-value.js";
+import { codecsOf, missingFilter, missingFilterError } from "./filters.js";
+import { readFillBytes } from "./header-patch.js";
+import { blockShapeFor, PIECE_BYTES, splitRegion } from "./io-plan.js";
+import type { H5Filter } from "./module.js";
+import { readRaw, readVlen, writeRaw, writeVlen } from "./raw-io.js";
+
+/** Options of {@link openDataset}. */
+export interface DatasetOptions {
+	readonly writable: boolean;
+	/** Bytes per heap transfer (default {@link PIECE_BYTES}). */
+	readonly pieceBytes?: number;
+	/** Target default block size. */
+	readonly blockBytes?: number;
+}
+
+/** Opens the dataset at the absolute `path` of an open file (one reference of `file` is handed over). */
+export function openDataset(
+	file: H5File,
+	path: string,
+	options: DatasetOptions,
+): ArrayDriver {
+	return new Hdf5Dataset(file, path, options).driver();
+}
+
+class Hdf5Dataset {
+	readonly #file: H5File;
+	readonly #path: string;
+	readonly #target: string;
+	readonly #writable: boolean;
+	readonly #pieceBytes: number;
+	readonly #blockBytes: number | undefined;
+	readonly #filters: readonly H5Filter[];
+	readonly #swapped: boolean;
+	#info: ArrayInfo;
+	#closed = false;
+
+	constructor(file: H5File, path: string, options: DatasetOptions) {
+		this.#file = file;
+		this.#path = path;
+		this.#target = `${file.target}#${path}`;
+		this.#writable = options.writable;
+		this.#pieceBytes = options.pieceBytes ?? PIECE_BYTES;
+		this.#blockBytes = options.blockBytes;
+		const meta = file.call(`open ${path}`, (api, id) =>
+			api.get_dataset_metadata(id, path),
+		);
+		this.#filters = file.call(`filters of ${path}`, (api, id) =>
+			api.get_dataset_filters(id, path),
+		);
+		if (meta.shape === null) {
+			throw new UnsupportedError(
+				`${this.#target}: datasets with a null dataspace hold no elements`,
+				{ adapter: ADAPTER, target: this.#target },
+			);
+		}
+		const { dtype, readsSwapped } = mapType(meta, this.#target);
+		this.#swapped = readsSwapped;
+		const shape = [...meta.shape];
+		const chunks = meta.chunks ? [...meta.chunks] : null;
+		this.#info = {
+			dtype,
+			shape,
+			order: "C",
+			chunks,
+			blockShape: blockShapeFor(
+				shape,
+				Math.max(1, dtype.itemsize || 64),
+				chunks,
+				this.#blockBytes,
+			),
+			fillValue: fillValueOf(file, path, dtype),
+			codecs: codecsOf(this.#filters),
+			byteOffset: null,
+		};
+	}
+
+	driver(): ArrayDriver {
+		const d: ArrayDriver = {
+			info: this.#info,
+			read: (region, out, signal) => this.read(region, out, signal),
+			readStrings: (region, signal) => this.readStrings(region, signal),
+			attrs: () => this.attrs(),
+			flush: () => this.flush(),
+			close: () => this.close(),
+		};
+		Object.defineProperty(d, "info", {
+			get: () => this.#info,
+			enumerable: true,
+		});
+		if (!this.#writable) return d;
+		return Object.assign(d, {
+			write: (region: Region, bytes: Uint8Array, signal?: AbortSignal) =>
+				this.write(region, bytes, signal),
+			writeStrings: (
+				region: Region,
+				values: readonly string[],
+				signal?: AbortSignal,
+			) => this.writeStrings(region, values, signal),
+			resize: (shape: readonly number[]) => this.resize(shape),
+			setAttrs: (attrs: Attributes) => this.setAttrs(attrs),
+		});
+	}
+
+	#check(region: Region, direction: "decode" | "encode"): void {
+		if (this.#closed)
+			throw new UnsupportedError(`${this.#target} is closed`, {
+				adapter: ADAPTER,
+				target: this.#target,
+			});
+		// A missing filter makes HDF5 return garbage instead of failing: refuse first.
+		const missing = missingFilter(this.#filters, this.#file.runtime.filters);
+		if (missing) throw missingFilterError(missing, this.#target, direction);
+		const { shape } = this.#info;
+		if (
+			region.start.length !== shape.length ||
+			region.shape.length !== shape.length
+		) {
+			throw new InvalidSelectionError(
+				`${this.#target}: region rank ${region.start.length} ≠ ${shape.length}`,
+				{ adapter: ADAPTER, target: this.#target },
+			);
+		}
+		region.start.forEach((s, i) => {
+			const n = region.shape[i] as number;
+			if (
+				!(
+					Number.isInteger(s) &&
+					Number.isInteger(n) &&
+					s >= 0 &&
+					n >= 0 &&
+					s + n <= (shape[i] as number)
+				)
+			) {
+				throw new InvalidSelectionError(
+					`${this.#target}: region outside the dataset`,
+					{ adapter: ADAPTER, target: this.#target },
+				);
+			}
+		});
+	}
+
+	#fixedDType(): DType {
+		const dtype = this.#info.dtype;
+		if (isVString(dtype)) {
+			throw new UnsupportedDTypeError(
+				`${this.#target}: variable-length strings are read with readStrings`,
+				{ adapter: ADAPTER, format: ADAPTER, dtype: "|O" },
+			);
+		}
+		return dtype;
+	}
+
+	async read(
+		region: Region,
+		out: Uint8Array,
+		signal?: AbortSignal,
+	): Promise<void> {
+		this.#check(region, "decode");
+		const dtype = this.#fixedDType();
+		const size = region.shape.reduce((a, b) => a * b, 1) * dtype.itemsize;
+		if (out.length !== size)
+			throw new ShapeMismatchError(
+				`${this.#target}: read buffer of ${out.length} bytes for a ${size}-byte box`,
+				{ adapter: ADAPTER, target: this.#target },
+			);
+		for (const piece of splitRegion(
+			region,
+			dtype.itemsize,
+			this.#pieceBytes,
+			this.#info.chunks,
+		)) {
+			signal?.throwIfAborted();
+			const dst = out.subarray(
+				piece.byteOffset,
+				piece.byteOffset + piece.byteLength,
+			);
+			this.#file.call(`read ${this.#path}`, (api, id) =>
+				readRaw(api, id, this.#path, piece.start, piece.shape, dst),
+			);
+			// The binding hands big-endian data over as little-endian: restore the stored order.
+			if (this.#swapped) swapInPlace(dtype, dst);
+			await yieldToLoop();
+		}
+	}
+
+	async write(
+		region: Region,
+		bytes: Uint8Array,
+		signal?: AbortSignal,
+	): Promise<void> {
+		this.#check(region, "encode");
+		const dtype = this.#fixedDType();
+		const size = region.shape.reduce((a, b) => a * b, 1) * dtype.itemsize;
+		if (bytes.length !== size)
+			throw new ShapeMismatchError(
+				`${this.#target}: ${bytes.length} bytes for a ${size}-byte box`,
+				{ adapter: ADAPTER, target: this.#target },
+			);
+		for (const piece of splitRegion(
+			region,
+			dtype.itemsize,
+			this.#pieceBytes,
+			this.#info.chunks,
+		)) {
+			signal?.throwIfAborted();
+			let src = bytes.subarray(
+				piece.byteOffset,
+				piece.byteOffset + piece.byteLength,
+			);
+			if (this.#swapped) {
+				src = src.slice();
+				swapInPlace(dtype, src);
+			}
+			this.#file.call(`write ${this.#path}`, (api, id) =>
+				writeRaw(api, id, this.#path, piece.start, piece.shape, src),
+			);
+			await yieldToLoop();
+		}
+	}
+
+	async readStrings(region: Region, signal?: AbortSignal): Promise<string[]> {
+		this.#check(region, "decode");
+		if (!isVString(this.#info.dtype))
+			throw new UnsupportedDTypeError(
+				`${this.#target}: not a variable-length string dataset`,
+				{ adapter: ADAPTER, format: ADAPTER },
+			);
+		const out: string[] = [];
+		// Pointers are 4 bytes; the strings themselves live in the heap until reclaimed.
+		for (const piece of splitRegion(
+			region,
+			4,
+			Math.floor(this.#pieceBytes / 64),
+			this.#info.chunks,
+		)) {
+			signal?.throwIfAborted();
+			out.push(
+				...this.#file.call(`read ${this.#path}`, (api, id) =>
+					readVlen(api, id, this.#path, piece.start, piece.shape),
+				),
+			);
+			await yieldToLoop();
+		}
+		return out;
+	}
+
+	async writeStrings(
+		region: Region,
+		values: readonly string[],
+		signal?: AbortSignal,
+	): Promise<void> {
+		this.#check(region, "encode");
+		if (!isVString(this.#info.dtype))
+			throw new UnsupportedDTypeError(
+				`${this.#target}: not a variable-length string dataset`,
+				{ adapter: ADAPTER, format: ADAPTER },
+			);
+		const n = region.shape.reduce((a, b) => a * b, 1);
+		if (values.length !== n)
+			throw new ShapeMismatchError(
+				`${this.#target}: ${values.length} strings for ${n} elements`,
+				{ adapter: ADAPTER, target: this.#target },
+			);
+		for (const piece of splitRegion(
+			region,
+			4,
+			Math.floor(this.#pieceBytes / 64),
+			this.#info.chunks,
+		)) {
+			signal?.throwIfAborted();
+			const part = values.slice(
+				piece.byteOffset / 4,
+				(piece.byteOffset + piece.byteLength) / 4,
+			);
+			this.#file.call(`write ${this.#path}`, (api, id) =>
+				writeVlen(api, id, this.#path, piece.start, piece.shape, part),
+			);
+			await yieldToLoop();
+		}
+	}
+
+	async resize(shape: readonly number[]): Promise<void> {
+		const info = this.#info;
+		if (
+			shape.length !== info.shape.length ||
+			!shape.every((d) => Number.isSafeInteger(d) && d >= 0)
+		) {
+			throw new InvalidSelectionError(
+				`${this.#target}: resize to ${JSON.stringify(shape)} must keep rank ${info.shape.length}`,
+				{ adapter: ADAPTER, target: this.#target },
+			);
+		}
+		const meta = this.#file.call(`open ${this.#path}`, (api, id) =>
+			api.get_dataset_metadata(id, this.#path),
+		);
+		const max = meta.maxshape ?? info.shape;
+		if (info.chunks === null)
+			throw new UnsupportedError(
+				`${this.#target}: only chunked HDF5 datasets can be resized`,
+				{ adapter: ADAPTER, target: this.#target },
+			);
+		shape.forEach((d, i) => {
+			const m = max[i] as number;
+			// h5wasm reports an unlimited dimension as 2^64-1 (rounded).
+			if (m < 2 ** 53 && d > m)
+				throw new UnsupportedError(
+					`${this.#target}: dimension ${i} cannot exceed maxshape ${m}`,
+					{ adapter: ADAPTER, target: this.#target },
+				);
+		});
+		this.#file.call(`resize ${this.#path}`, (api, id) =>
+			api.resize_dataset(id, this.#path, shape.map(BigInt)),
+		);
+		this.#info = {
+			...info,
+			shape: [...shape],
+			blockShape: blockShapeFor(
+				shape,
+				Math.max(1, info.dtype.itemsize || 64),
+				info.chunks,
+				this.#blockBytes,
+			),
+		};
+	}
+
+	async attrs(): Promise<Attributes> {
+		return readAttrs(this.#file, this.#path);
+	}
+
+	async setAttrs(attrs: Attributes): Promise<void> {
+		writeAttrs(this.#file, this.#path, attrs);
+	}
+
+	async flush(): Promise<void> {
+		if (this.#writable && !this.#closed) this.#file.flush();
+	}
+
+	async close(): Promise<void> {
+		if (this.#closed) return;
+		this.#closed = true;
+		if (this.#writable) this.#file.flush();
+		this.#file.release();
+	}
+}
+
+function fillValueOf(file: H5File, path: string, dtype: DType): Scalar | null {
+	if (isVString(dtype)) return "";
+	const bytes = readFillBytes(file, path);
+	if (bytes === undefined) return null;
+	if (bytes !== null && bytes.length !== dtype.itemsize) return null;
+	return decodeScalar(dtype, bytes ?? new Uint8Array(dtype.itemsize));
+}
+
+// Everything in h5wasm is synchronous: let other work run between pieces.
+function yieldToLoop(): Promise<void> {
+	return new Promise((resolve) => setImmediate(resolve));
+}
