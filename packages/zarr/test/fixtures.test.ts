@@ -1,10 +1,12 @@
 import { join } from "node:path";
-import { withByteOrder } from "@arraystore/core";
 import { FORMATS_DIR, formatsManifest, sha256 } from "@arraystore/conformance";
+import { withByteOrder } from "@arraystore/core";
 import { describe, expect, it } from "vitest";
 import { openZarr, openZarrContainer } from "./helpers.js";
 
-const entries = formatsManifest().arrays.filter((a) => a.format === "zarr2" || a.format === "zarr3");
+const entries = formatsManifest().arrays.filter(
+	(a) => a.format === "zarr2" || a.format === "zarr3",
+);
 
 describe("zarr: fixtures", () => {
 	it("covers every Zarr fixture of the manifest", () => {
@@ -13,7 +15,10 @@ describe("zarr: fixtures", () => {
 
 	for (const e of entries) {
 		it(`reads ${e.id}`, async () => {
-			await using a = await openZarr(join(FORMATS_DIR, e.file), e.dataset ?? "");
+			await using a = await openZarr(
+				join(FORMATS_DIR, e.file),
+				e.dataset ?? "",
+			);
 			const info = a.info;
 			if (e.format === "zarr2") expect(info.dtype.str).toBe(e.dtype);
 			else expect(withByteOrder(info.dtype, "<").str).toBe(e.dtype);
@@ -31,18 +36,39 @@ describe("zarr: fixtures", () => {
 		if (!e) throw new Error("fixture missing");
 		await using a = await openZarr(join(FORMATS_DIR, e.file));
 		const all = new Int32Array((await a.read()).bytes.buffer);
-		const part = new Int32Array((await a.read([{ start: 1, stop: 4 }, { start: 2, stop: 7 }, { start: 3, stop: 9 }])).bytes.buffer);
+		const part = new Int32Array(
+			(
+				await a.read([
+					{ start: 1, stop: 4 },
+					{ start: 2, stop: 7 },
+					{ start: 3, stop: 9 },
+				])
+			).bytes.buffer,
+		);
 		let k = 0;
-		for (let i = 1; i < 4; i++) for (let j = 2; j < 7; j++) for (let l = 3; l < 9; l++) expect(part[k++]).toBe(all[(i * 7 + j) * 9 + l]);
+		for (let i = 1; i < 4; i++)
+			for (let j = 2; j < 7; j++)
+				for (let l = 3; l < 9; l++)
+					expect(part[k++]).toBe(all[(i * 7 + j) * 9 + l]);
 	});
 });
 
 describe("zarr: fixture hierarchies", () => {
-	for (const g of formatsManifest().groups.filter((x) => String(x.format).startsWith("zarr"))) {
+	for (const g of formatsManifest().groups.filter((x) =>
+		String(x.format).startsWith("zarr"),
+	)) {
 		it(`lists ${g.file}#${g.path}`, async () => {
-			await using c = await openZarrContainer(join(FORMATS_DIR, String(g.file)));
-			const members = (await c.list(String(g.path))).map((m) => ({ name: m.path.split("/").pop(), kind: m.kind }));
-			const want = (g.members as { name: string; kind: string }[]).map((m) => ({ name: m.name, kind: m.kind === "dataset" ? "array" : m.kind }));
+			await using c = await openZarrContainer(
+				join(FORMATS_DIR, String(g.file)),
+			);
+			const members = (await c.list(String(g.path))).map((m) => ({
+				name: m.path.split("/").pop(),
+				kind: m.kind,
+			}));
+			const want = (g.members as { name: string; kind: string }[]).map((m) => ({
+				name: m.name,
+				kind: m.kind === "dataset" ? "array" : m.kind,
+			}));
 			expect(members).toEqual(want);
 			expect(await c.attrs(String(g.path))).toEqual(g.attributes);
 		});
