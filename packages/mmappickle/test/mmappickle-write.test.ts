@@ -339,8 +339,8 @@ describe.skipIf(!pythonLegacy.has("numpy"))(
 							{ length: n },
 							(_, j) => (j * 31 + i * 7) & 0xff,
 						);
-						// Datetimes: keep values far from NaT; bool: 0/1.
-						if (dtype.kind === "b") bytes.forEach((v, j) => (bytes[j] = v & 1));
+						// bool elements must be 0 or 1.
+						if (dtype.kind === "b") for (let j = 0; j < n; j++) bytes[j] = (bytes[j] as number) & 1;
 						const data: ArrayData = makeArrayData(
 							withByteOrder(dtype, "native"),
 							shape,
