@@ -340,7 +340,8 @@ describe.skipIf(!pythonLegacy.has("numpy"))(
 							(_, j) => (j * 31 + i * 7) & 0xff,
 						);
 						// bool elements must be 0 or 1.
-						if (dtype.kind === "b") for (let j = 0; j < n; j++) bytes[j] = (bytes[j] as number) & 1;
+						if (dtype.kind === "b")
+							for (let j = 0; j < n; j++) bytes[j] = (bytes[j] as number) & 1;
 						const data: ArrayData = makeArrayData(
 							withByteOrder(dtype, "native"),
 							shape,
