@@ -12,7 +12,7 @@ import type {
 	Probe,
 } from "@arraystore/core";
 import { WRITABLE_CODECS } from "./codec-plan.js";
-import { zarrRefusal } from "./dtypes.js";
+import { zarrRefusal, zarrV3Refusal } from "./dtypes.js";
 
 const MARKERS = ["zarr.json", ".zarray", ".zgroup", ".zmetadata"];
 
@@ -29,36 +29,68 @@ const CAPABILITIES: Capabilities = Object.freeze({
 	zeroCopy: false,
 });
 
+/** Defaults of a configured adapter (see {@link createZarrAdapter}). */
+export interface ZarrAdapterOptions {
+	/** Version of created arrays and containers (default 3). With 3, `checkDType` refuses what v3 cannot store. */
+	readonly zarrFormat?: 2 | 3;
+	/** Codec worker threads (default: the core count; 0 = inline). */
+	readonly workers?: number;
+	/** Store chunks equal to the fill value (default false). */
+	readonly writeEmptyChunks?: boolean;
+}
+
+/**
+ * A Zarr adapter with defaults. Per-call `adapterOptions` still win. `checkDType` answers for
+ * the configured version: v2 holds every fixed-size numpy dtype; v3 (this adapter) writes the
+ * spec's core types only.
+ * @example const zarr2 = createZarrAdapter({ zarrFormat: 2 });
+ */
+export function createZarrAdapter(
+	defaults: ZarrAdapterOptions = {},
+): ArrayAdapter {
+	const withDefaults = <
+		T extends { readonly adapterOptions?: Readonly<Record<string, unknown>> },
+	>(
+		o: T,
+	): T => ({ ...o, adapterOptions: { ...defaults, ...o.adapterOptions } });
+	const refusal = defaults.zarrFormat === 3 ? zarrV3Refusal : zarrRefusal;
+	return {
+		name: "zarr",
+		extensions: [".zarr"],
+		createExtensions: [".zarr"],
+		capabilities: CAPABILITIES,
+		sniff(probe: Probe): boolean {
+			return (
+				probe.isDirectory && probe.entries.some((e) => MARKERS.includes(e))
+			);
+		},
+		checkDType(dtype: DType): DTypeSupport {
+			const why = refusal(dtype);
+			return why === null ? { ok: true } : { ok: false, reason: why };
+		},
+		async open(target, options): Promise<ArrayDriver> {
+			const { openArray } = await import("./open.js");
+			return openArray(target, withDefaults(options));
+		},
+		async create(target, options): Promise<ArrayDriver> {
+			const { createArray } = await import("./open.js");
+			return createArray(target, withDefaults(options));
+		},
+		async openContainer(target, options): Promise<ContainerDriver> {
+			const { openContainer } = await import("./open.js");
+			return openContainer(target, withDefaults(options));
+		},
+	};
+}
+
 /**
  * The Zarr adapter (v2 and v3). `adapterOptions`: `zarrFormat` (2 | 3, creation; default 3),
  * `workers` (codec threads; default the core count, 0 = inline), `writeEmptyChunks`,
- * `dimensionSeparator` ("." | "/"), `chunkKeyEncoding` ("default" | "v2", v3).
+ * `dimensionSeparator` ("." | "/"), `chunkKeyEncoding` ("default" | "v2", v3). Its
+ * `checkDType` accepts every dtype some Zarr version can hold; creating a v3 array of a type
+ * only v2 can hold raises `UnsupportedDTypeError` before anything is written.
  * @example
  * const registry = createRegistry([zarrAdapter]);
  * await using a = await registry.create("out.zarr", { dtype: "<f4", shape: [100, 100], chunks: [10, 10] });
  */
-export const zarrAdapter: ArrayAdapter = {
-	name: "zarr",
-	extensions: [".zarr"],
-	createExtensions: [".zarr"],
-	capabilities: CAPABILITIES,
-	sniff(probe: Probe): boolean {
-		return probe.isDirectory && probe.entries.some((e) => MARKERS.includes(e));
-	},
-	checkDType(dtype: DType): DTypeSupport {
-		const why = zarrRefusal(dtype);
-		return why === null ? { ok: true } : { ok: false, reason: why };
-	},
-	async open(target, options): Promise<ArrayDriver> {
-		const { openArray } = await import("./open.js");
-		return openArray(target, options);
-	},
-	async create(target, options): Promise<ArrayDriver> {
-		const { createArray } = await import("./open.js");
-		return createArray(target, options);
-	},
-	async openContainer(target, options): Promise<ContainerDriver> {
-		const { openContainer } = await import("./open.js");
-		return openContainer(target, options);
-	},
-};
+export const zarrAdapter: ArrayAdapter = createZarrAdapter();
