@@ -15,6 +15,64 @@ export {
 export type { ContainerContext } from "./container.js";
 export { checkMemberPath, createContainerStore } from "./container.js";
 export { nativeToStored, storedToNative } from "./convert.js";
+// --- copy engine (core/src/copy; maintained with apps/cli) ---
+export type {
+	BudgetInputs,
+	MemoryBudget,
+} from "./copy/budget.js";
+export {
+	BUDGET_RESERVE_BYTES,
+	COPIES_PER_BLOCK,
+	DEFAULT_CONCURRENCY,
+	DEFAULT_MAX_MEMORY,
+	formatBytes,
+	memoryBudget,
+	parseBytes,
+	peakMemory,
+} from "./copy/budget.js";
+export type { CastKind } from "./copy/cast.js";
+export { castData, castKind } from "./copy/cast.js";
+export { copyArray } from "./copy/copy-array.js";
+export type { CopyTreeOptions, TreeCopyReport } from "./copy/copy-tree.js";
+export { copyTree } from "./copy/copy-tree.js";
+export type { JournalStorage } from "./copy/journal.js";
+export {
+	CopyJournal,
+	canonicalJson,
+	hex,
+	memoryJournalStorage,
+	planHash,
+} from "./copy/journal.js";
+export type {
+	ArrayCopyResult,
+	CopyArrayOptions,
+	CopyOptions,
+	CopyProgress,
+} from "./copy/options.js";
+export type {
+	ArrayCopyPlan,
+	ArrayPlanInputs,
+	PlanBudgetOptions,
+} from "./copy/plan.js";
+export { planArrayCopy, planItemsize } from "./copy/plan.js";
+export type {
+	ArraySelection,
+	NotCarried,
+	PlannedArray,
+	PlannedGroup,
+	TreePlan,
+	TreePlanOptions,
+	TreeTarget,
+} from "./copy/plan-tree.js";
+export {
+	DEFAULT_CHUNK_BYTES,
+	defaultChunks,
+	linkOptions,
+	normalizePath,
+	planTree,
+} from "./copy/plan-tree.js";
+export type { VerifyOptions } from "./copy/verify.js";
+export { blockDigest, blockNumber, verifyCopy } from "./copy/verify.js";
 export { cowOverlay, DEFAULT_OVERLAY_BYTES } from "./cow-overlay.js";
 export { checkCreate } from "./create-check.js";
 export type {
@@ -150,3 +208,4 @@ export type {
 	ReadOptions,
 	TreeEntry,
 } from "./types.js";
+// --- end copy engine ---

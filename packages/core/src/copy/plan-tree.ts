@@ -1,0 +1,497 @@
+/**
+ * `planTree`: what a whole-container copy will do, decided before any output exists — which
+ * arrays go where, their target dtype (byte order adapted where the target cannot create it),
+ * order, chunks, codecs and block plan; which groups and attributes are carried; and what
+ * cannot be carried (reported, never silently dropped). Every dtype the target cannot express
+ * is refused here with `UnsupportedDTypeError`.
+ */
+import type { DTypeSupport } from "../driver.js";
+import { isBigEndian, withByteOrder } from "../dtype/format.js";
+import type { DType } from "../dtype/model.js";
+import { parseDType } from "../dtype/parse.js";
+import type { Scalar } from "../dtype/typed.js";
+import {
+	isArrayStoreError,
+	UnsupportedDTypeError,
+	UnsupportedError,
+} from "../errors.js";
+import type {
+	Attributes,
+	Capabilities,
+	CodecInfo,
+	ContainerStore,
+	Order,
+	TreeEntry,
+} from "../types.js";
+import {
+	DEFAULT_CONCURRENCY,
+	DEFAULT_MAX_MEMORY,
+	memoryBudget,
+} from "./budget.js";
+import { castKind } from "./cast.js";
+import {
+	type ArrayCopyPlan,
+	type PlanBudgetOptions,
+	planArrayCopy,
+	planItemsize,
+} from "./plan.js";
+
+/** Default chunk size chosen for chunked targets when neither the caller nor the source gives one. */
+export const DEFAULT_CHUNK_BYTES: number = 1024 * 1024;
+
+/** The target side as far as planning needs it (an `ArrayAdapter` or a `ContainerStore` fits). */
+export interface TreeTarget {
+	readonly format: string;
+	readonly capabilities: Capabilities;
+	/** The adapter's dtype check; without it, refusals surface at creation. */
+	checkDType?(dtype: DType): DTypeSupport;
+}
+
+/** One array picked from the source, optionally renamed. */
+export interface ArraySelection {
+	/** Path in the source container. */
+	readonly source: string;
+	/** Path in the target container; default the source path. */
+	readonly target?: string;
+}
+
+/** How target arrays are laid out. */
+export interface TreePlanOptions extends PlanBudgetOptions {
+	/** Copy only these arrays (`--dataset` / `--name`); default the whole tree. */
+	readonly select?: readonly ArraySelection[];
+	/** Follow external links (they read arbitrary local files); default false. */
+	readonly followExternalLinks?: boolean;
+	/** Chunk shape for arrays of the same rank; default the source's, else about 1 MiB. */
+	readonly chunks?: readonly number[];
+	/** Codec pipeline of every target array; default the target adapter's. */
+	readonly codecs?: readonly CodecInfo[];
+	/** Cast every array to this dtype. */
+	readonly dtype?: DType | string;
+	/** Allow lossy casts. */
+	readonly unsafeCast?: boolean;
+	/** Storage order of target arrays; default the source's where the target can create it. */
+	readonly order?: Order;
+	/** Passed to the target adapter on creation (`{ zarrFormat: 2 }`, shards …). */
+	readonly adapterOptions?: Readonly<Record<string, unknown>>;
+	readonly signal?: AbortSignal;
+}
+
+/** One planned array. */
+export interface PlannedArray {
+	readonly source: string;
+	readonly target: string;
+	/** Reached through a link, copied as an array of its own. */
+	readonly via?: "softLink" | "externalLink";
+	readonly shape: readonly number[];
+	readonly sourceDType: DType;
+	readonly dtype: DType;
+	/** "›f8 → <f8" when the target cannot keep the byte order. */
+	readonly dtypeChanged?: string;
+	readonly order: Order;
+	readonly sourceChunks: readonly number[] | null;
+	readonly sourceCodecs: readonly CodecInfo[];
+	readonly chunks: readonly number[] | null;
+	readonly codecs: readonly CodecInfo[] | undefined;
+	readonly fillValue: Scalar | undefined;
+	readonly attrs: Attributes;
+	readonly plan: ArrayCopyPlan;
+}
+
+/** One planned group (tree targets). */
+export interface PlannedGroup {
+	readonly source: string | null;
+	readonly target: string;
+	readonly attrs: Attributes;
+}
+
+/** Something the target cannot hold, reported to the user. */
+export interface NotCarried {
+	readonly path: string;
+	readonly what: string;
+	readonly reason: string;
+}
+
+/** The plan of a container copy. */
+export interface TreePlan {
+	readonly sourceFormat: string;
+	readonly targetFormat: string;
+	readonly arrays: readonly PlannedArray[];
+	readonly groups: readonly PlannedGroup[];
+	/** Attributes of the root group (carried when the target has a root with attributes). */
+	readonly rootAttrs: Attributes;
+	readonly notCarried: readonly NotCarried[];
+	/** Sum of the arrays' sizes in their target dtype (uncompressed). */
+	readonly totalBytes: number;
+	/** Largest estimated peak memory of any array copy. */
+	readonly peakMemory: number;
+}
+
+/** "/grp/x" → "grp/x"; "/" → "". */
+export function normalizePath(path: string): string {
+	return path.replace(/^\/+/, "").replace(/\/+$/, "");
+}
+
+/**
+ * Plans a container copy.
+ * @throws {UnsupportedDTypeError} the target cannot express some array's dtype (all are named).
+ * @throws {UnsupportedError} several arrays into a single-array format without a selection.
+ * @throws {NotFoundError} a selected array does not exist.
+ * @throws {LimitExceededError} the memory budget cannot hold a target chunk.
+ */
+export async function planTree(
+	src: ContainerStore,
+	target: TreeTarget,
+	options: TreePlanOptions = {},
+): Promise<TreePlan> {
+	const caps = target.capabilities;
+	const notCarried: NotCarried[] = [];
+	const entries = await src.list("", { recursive: true });
+	const picks: { entry: TreeEntry; target: string }[] = [];
+	const groups: PlannedGroup[] = [];
+	let rootAttrs: Attributes = {};
+
+	if (options.select && options.select.length > 0) {
+		for (const sel of options.select) {
+			const want = normalizePath(sel.source);
+			const entry = entries.find((e) => normalizePath(e.path) === want) ?? {
+				path: sel.source,
+				kind: "array" as const,
+			};
+			if (entry.kind === "group")
+				throw new UnsupportedError(
+					`${sel.source} is a group, not an array; --dataset picks arrays`,
+					{ target: src.target },
+				);
+			picks.push({ entry, target: normalizePath(sel.target ?? sel.source) });
+		}
+	} else {
+		rootAttrs = await src.attrs("");
+		for (const e of entries) {
+			const path = normalizePath(e.path);
+			if (e.kind === "group") {
+				if (path === "") continue;
+				groups.push({
+					source: e.path,
+					target: path,
+					attrs: await src.attrs(e.path),
+				});
+			} else if (e.kind === "externalLink" && !options.followExternalLinks) {
+				notCarried.push({
+					path: e.path,
+					what: "external link",
+					reason: `not followed (points to ${e.target ?? "?"}); pass followExternalLinks / --follow-external-links`,
+				});
+			} else {
+				picks.push({ entry: e, target: path });
+			}
+		}
+	}
+
+	// Open each candidate to read its layout; links that do not lead to an array are reported.
+	const found: {
+		entry: TreeEntry;
+		target: string;
+		info: ArrayInfoLike;
+		attrs: Attributes;
+	}[] = [];
+	for (const p of picks) {
+		options.signal?.throwIfAborted();
+		try {
+			const store = await src.openArray(p.entry.path, linkOptions(p.entry));
+			try {
+				found.push({ ...p, info: store.info, attrs: await store.attrs() });
+			} finally {
+				await store.close();
+			}
+		} catch (err) {
+			if (p.entry.kind === "array" || !isArrayStoreError(err)) throw err;
+			notCarried.push({
+				path: p.entry.path,
+				what: p.entry.kind === "softLink" ? "soft link" : "external link",
+				reason: `does not lead to an array (${p.entry.target ?? "?"}): ${(err as Error).message}`,
+			});
+		}
+	}
+
+	// Shape the hierarchy for the target.
+	if (caps.hierarchy === "none") {
+		if (found.length !== 1) {
+			const names = found.map((f) => f.entry.path || '""').join(", ");
+			throw new UnsupportedError(
+				found.length === 0
+					? `${src.target} holds no array to copy`
+					: `${target.format} files hold one array, ${src.target} has ${found.length}: ${names}; pick one with --dataset`,
+				{ target: src.target },
+			);
+		}
+		for (const f of found) f.target = "";
+		for (const g of groups)
+			if (Object.keys(g.attrs).length > 0)
+				notCarried.push({
+					path: g.source ?? g.target,
+					what: "group attributes",
+					reason: `${target.format} has no groups`,
+				});
+		groups.length = 0;
+	} else if (caps.hierarchy === "flat") {
+		for (const g of groups)
+			if (Object.keys(g.attrs).length > 0)
+				notCarried.push({
+					path: g.source ?? g.target,
+					what: "group attributes",
+					reason: `${target.format} has no groups (arrays keep their paths as keys)`,
+				});
+		groups.length = 0;
+	} else {
+		// Every ancestor of an array must exist as a group.
+		const have = new Set(groups.map((g) => g.target));
+		for (const f of found) {
+			const parts = f.target.split("/");
+			for (let i = 1; i < parts.length; i++) {
+				const g = parts.slice(0, i).join("/");
+				if (!have.has(g)) {
+					have.add(g);
+					groups.push({ source: null, target: g, attrs: {} });
+				}
+			}
+		}
+		groups.sort(
+			(a, b) =>
+				depth(a.target) - depth(b.target) || (a.target < b.target ? -1 : 1),
+		);
+	}
+	if (caps.attributes !== "readwrite" || caps.hierarchy === "none") {
+		if (Object.keys(rootAttrs).length > 0)
+			notCarried.push({
+				path: "/",
+				what: "root attributes",
+				reason: `${target.format} cannot store them`,
+			});
+		rootAttrs = {};
+	}
+
+	const cast =
+		options.dtype === undefined
+			? undefined
+			: typeof options.dtype === "string"
+				? parseDType(options.dtype)
+				: options.dtype;
+	const arrays: PlannedArray[] = [];
+	const refused: string[] = [];
+	let firstRefusal: UnsupportedDTypeError | undefined;
+	for (const f of found) {
+		const planned = planOne(f, target, options, cast, notCarried, src.format);
+		if (planned instanceof UnsupportedDTypeError) {
+			firstRefusal ??= planned;
+			refused.push(`${f.entry.path || '""'} (${planned.message})`);
+			continue;
+		}
+		arrays.push(planned);
+	}
+	if (firstRefusal) {
+		throw new UnsupportedDTypeError(
+			refused.length === 1
+				? `${refused[0]}`
+				: `${refused.length} arrays cannot be stored as ${target.format}: ${refused.join("; ")}`,
+			{ dtype: firstRefusal.dtype, format: target.format, target: src.target },
+		);
+	}
+	const seen = new Set<string>();
+	for (const a of arrays) {
+		if (seen.has(a.target))
+			throw new UnsupportedError(
+				`two arrays would be written to ${a.target || '""'}`,
+				{ target: src.target },
+			);
+		seen.add(a.target);
+	}
+	return {
+		sourceFormat: src.format,
+		targetFormat: target.format,
+		arrays,
+		groups,
+		rootAttrs,
+		notCarried,
+		totalBytes: arrays.reduce((s, a) => s + a.plan.totalBytes, 0),
+		peakMemory: arrays.reduce((m, a) => Math.max(m, a.plan.peakMemory), 0),
+	};
+}
+
+/** The open options a source array needs (external links opt in). */
+export function linkOptions(entry: Pick<TreeEntry, "kind">): {
+	adapterOptions?: Readonly<Record<string, unknown>>;
+} {
+	return entry.kind === "externalLink"
+		? { adapterOptions: { followExternalLinks: true } }
+		: {};
+}
+
+/** A chunk shape of about `targetBytes`: the array's shape, largest dimensions halved until it fits. */
+export function defaultChunks(
+	shape: readonly number[],
+	itemsize: number,
+	targetBytes: number = DEFAULT_CHUNK_BYTES,
+): number[] {
+	const chunk = shape.map((n) => Math.max(1, n));
+	const bytes = () => chunk.reduce((a, b) => a * b, Math.max(1, itemsize));
+	while (bytes() > targetBytes) {
+		let d = 0;
+		for (let i = 1; i < chunk.length; i++)
+			if ((chunk[i] as number) > (chunk[d] as number)) d = i;
+		if ((chunk[d] as number) <= 1) break;
+		chunk[d] = Math.ceil((chunk[d] as number) / 2);
+	}
+	return chunk;
+}
+
+// --- internal ---
+
+interface ArrayInfoLike {
+	readonly dtype: DType;
+	readonly shape: readonly number[];
+	readonly order: Order;
+	readonly chunks: readonly number[] | null;
+	readonly codecs: readonly CodecInfo[];
+	readonly fillValue: unknown;
+}
+
+function depth(path: string): number {
+	return path === "" ? 0 : path.split("/").length;
+}
+
+function planOne(
+	f: {
+		entry: TreeEntry;
+		target: string;
+		info: ArrayInfoLike;
+		attrs: Attributes;
+	},
+	target: TreeTarget,
+	options: TreePlanOptions,
+	cast: DType | undefined,
+	notCarried: NotCarried[],
+	sourceFormat: string,
+): PlannedArray | UnsupportedDTypeError {
+	const caps = target.capabilities;
+	const info = f.info;
+	let dtype = info.dtype;
+	if (cast) {
+		const kind = castKind(info.dtype, cast);
+		if (kind === "impossible")
+			return new UnsupportedDTypeError(
+				`cannot cast ${info.dtype.str} to ${cast.str}`,
+				{ dtype: cast.str },
+			);
+		if (kind === "unsafe" && !options.unsafeCast)
+			return new UnsupportedDTypeError(
+				`casting ${info.dtype.str} to ${cast.str} may change values; pass --unsafe-cast to allow it`,
+				{ dtype: cast.str },
+			);
+		dtype = cast;
+	}
+	let dtypeChanged: string | undefined;
+	if (isBigEndian(dtype) && !caps.byteOrders.includes(">")) {
+		const le = withByteOrder(dtype, "<");
+		dtypeChanged = `${dtype.str} → ${le.str}`;
+		dtype = le;
+	}
+	const support = target.checkDType?.(dtype) ?? { ok: true };
+	if (!support.ok)
+		return new UnsupportedDTypeError(
+			`${target.format} cannot store ${dtype.str}: ${support.reason}`,
+			{
+				dtype: dtype.str,
+				format: target.format,
+			},
+		);
+	let order: Order = caps.orders.includes(info.order) ? info.order : "C";
+	if (options.order) {
+		if (!caps.orders.includes(options.order))
+			throw new UnsupportedError(
+				`${target.format} cannot create ${options.order}-order arrays`,
+			);
+		order = options.order;
+	}
+	const shape = info.shape;
+	const itemsize = planItemsize(dtype);
+	let chunks: readonly number[] | null = null;
+	if (caps.chunked && shape.length > 0) {
+		if (options.chunks && options.chunks.length === shape.length) {
+			chunks = options.chunks;
+		} else {
+			const sourceChunks =
+				info.chunks && info.chunks.length === shape.length
+					? info.chunks.map((c, d) =>
+							Math.max(1, Math.min(c, Math.max(1, shape[d] as number))),
+						)
+					: null;
+			const budget = memoryBudget({
+				maxMemory: options.maxMemory ?? DEFAULT_MAX_MEMORY,
+				concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
+				prefetch: options.prefetch ?? 1,
+				sourceFormat,
+				targetFormat: target.format,
+				sourceChunkBytes: sourceChunks
+					? sourceChunks.reduce((a, b) => a * b, planItemsize(info.dtype))
+					: 0,
+			});
+			const base = sourceChunks ?? defaultChunks(shape, itemsize);
+			// Never pick by default a chunk the budget cannot hold.
+			chunks = defaultChunks(
+				base,
+				itemsize,
+				Math.min(
+					budget.maxBlockBytes,
+					Math.max(
+						DEFAULT_CHUNK_BYTES,
+						base.reduce((a, b) => a * b, itemsize),
+					),
+				),
+			);
+		}
+	}
+	const attrs =
+		caps.attributes === "readwrite" && caps.hierarchy !== "none" ? f.attrs : {};
+	if (attrs !== f.attrs && Object.keys(f.attrs).length > 0)
+		notCarried.push({
+			path: f.entry.path,
+			what: "array attributes",
+			reason: `${target.format} cannot store attributes`,
+		});
+	const plan = planArrayCopy(
+		{
+			shape,
+			dtype: info.dtype,
+			targetDType: dtype,
+			sourceChunks: info.chunks,
+			targetChunks: chunks,
+			targetOrder: order,
+			sourceFormat,
+			targetFormat: target.format,
+		},
+		options,
+	);
+	const fill = info.fillValue;
+	return {
+		source: f.entry.path,
+		target: f.target,
+		...(f.entry.kind === "softLink" || f.entry.kind === "externalLink"
+			? { via: f.entry.kind }
+			: {}),
+		shape: [...shape],
+		sourceDType: info.dtype,
+		dtype,
+		...(dtypeChanged ? { dtypeChanged } : {}),
+		order,
+		sourceChunks: info.chunks,
+		sourceCodecs: info.codecs,
+		chunks,
+		codecs: options.codecs,
+		fillValue:
+			caps.chunked && !cast && fill !== null && fill !== undefined
+				? (fill as Scalar)
+				: undefined,
+		attrs,
+		plan,
+	};
+}
