@@ -193,7 +193,11 @@ export function applyReduce(callable: PyValue, args: PyValue): PyValue {
 			if (a.length === 0) return s;
 			if (a.length !== 1 || !Array.isArray(items))
 				refuse(g, "expected (list,)");
-			for (const item of items) s.add(item);
+			try {
+				for (const item of items) s.add(item);
+			} catch (err) {
+				throw new MalformedError("pickle: unhashable set item", { cause: err });
+			}
 			return s;
 		}
 		case "ordereddict":

@@ -233,8 +233,20 @@ export function isInt(v: PyValue): v is number | bigint {
  * A string identifying a hashable value as Python's `==` would (1 == 1.0 == True), or null when
  * the value is unhashable (list, dict, set, arrays).
  */
-export function hashKey(v: PyValue, depth = 0): string | null {
-	if (depth > 64) return null;
+export function hashKey(v: PyValue): string | null {
+	return hashInner(v, { left: HASH_BUDGET }, 0);
+}
+
+// Memo sharing can make a tiny pickle hold a tuple of 2^50 leaves: hashing is budgeted.
+const HASH_BUDGET = 100_000;
+
+function hashInner(
+	v: PyValue,
+	budget: { left: number },
+	depth: number,
+): string | null {
+	if (--budget.left < 0 || depth > 64)
+		throw new TypeError("dict key too large to hash");
 	if (v === null) return "N";
 	if (typeof v === "boolean") return v ? "i1" : "i0";
 	if (typeof v === "number") return `i${v}`;
@@ -243,13 +255,15 @@ export function hashKey(v: PyValue, depth = 0): string | null {
 	if (v instanceof PyFloat)
 		return Number.isInteger(v.value) ? `i${v.value}` : `f${v.value}`;
 	if (v instanceof PyComplex)
-		return v.im === 0 ? hashKey(new PyFloat(v.re)) : `c${v.re},${v.im}`;
+		return v.im === 0
+			? hashInner(new PyFloat(v.re), budget, depth)
+			: `c${v.re},${v.im}`;
 	if (v instanceof PyBytes)
 		return v.bytearray ? null : `b${Buffer.from(v.bytes).toString("hex")}`;
 	if (v instanceof PyTuple) {
 		const parts: string[] = [];
 		for (const item of v.items) {
-			const h = hashKey(item, depth + 1);
+			const h = hashInner(item, budget, depth + 1);
 			if (h === null) return null;
 			parts.push(h);
 		}
