@@ -1,0 +1,196 @@
+// Write throughput of the Zarr adapter (zstd and blosc, one worker and all workers) beside
+// tensorstore writing the same data with the same metadata, in one run.
+//
+//   pnpm --filter @arraystore/zarr bench            (builds dist/, then runs this)
+//   BENCH_MB=512 node bench/write-throughput.mjs    (size of the array in MiB; default 128)
+//
+// Runs on the built package (dist/): Node 20 cannot load the TypeScript sources directly.
+import { spawnSync } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
+import { createArrayStore, parseDType } from "@arraystore/core";
+import { createZarrAdapter } from "../dist/index.js";
+
+const MB = 1024 * 1024;
+const sizeMB = Number(process.env.BENCH_MB ?? 128);
+const cols = 1024;
+const rows = Math.max(256, Math.floor((sizeMB * MB) / (cols * 4) / 256) * 256);
+const shape = [rows, cols];
+const chunks = [256, 1024]; // 1 MiB float32 chunks
+const bytes = rows * cols * 4;
+const cores = availableParallelism();
+const python = process.env.ARRAYSTORE_PYTHON ?? "python3";
+
+const CONFIGS = [
+	{
+		name: "zstd level 1",
+		codecs: [{ name: "zstd", config: { level: 1 } }],
+		ts: [{ name: "zstd", configuration: { level: 1, checksum: false } }],
+	},
+	{
+		name: "blosc lz4 + shuffle",
+		codecs: [
+			{
+				name: "blosc",
+				config: { cname: "lz4", clevel: 5, shuffle: "shuffle" },
+			},
+		],
+		ts: [
+			{
+				name: "blosc",
+				configuration: {
+					cname: "lz4",
+					clevel: 5,
+					shuffle: "shuffle",
+					typesize: 4,
+					blocksize: 0,
+				},
+			},
+		],
+	},
+];
+
+// Smooth signal plus noise: compresses like measured data, not like zeros.
+function makeData() {
+	const f = new Float32Array(rows * cols);
+	let s = 12345;
+	for (let i = 0; i < f.length; i++) {
+		s = (s * 1103515245 + 12345) >>> 0;
+		f[i] = Math.sin(i / 977) * 100 + (s >>> 20) / 4096;
+	}
+	return new Uint8Array(f.buffer);
+}
+
+async function ours(dir, config, workers, data) {
+	const adapter = createZarrAdapter({ zarrFormat: 3, workers });
+	const target = join(dir, `ours-${workers}-${config.name.split(" ")[0]}.zarr`);
+	const t0 = performance.now();
+	const driver = await adapter.create(target, {
+		path: "",
+		dtype: parseDType("<f4"),
+		shape,
+		order: "C",
+		offset: 0,
+		exclusive: false,
+		chunks,
+		codecs: config.codecs,
+		adapterOptions: {},
+	});
+	const store = createArrayStore(driver, {
+		format: "zarr",
+		target,
+		mode: "w+",
+		capabilities: adapter.capabilities,
+	});
+	// Stream in the store's default blocks, as the copy engine does.
+	const blockRows = store.info.blockShape[0];
+	const rowBytes = cols * 4;
+	for (let r = 0; r < rows; r += blockRows) {
+		const n = Math.min(blockRows, rows - r);
+		await store.write(
+			[{ start: r, stop: r + n }],
+			new Float32Array(data.buffer, r * rowBytes, n * cols),
+		);
+	}
+	await store.close();
+	return { target, seconds: (performance.now() - t0) / 1000 };
+}
+
+const TS_SCRIPT = `
+import json, sys, time, hashlib
+import numpy as np, tensorstore as ts
+job = json.loads(sys.stdin.read())
+data = np.fromfile(job["data"], dtype="<f4").reshape(job["shape"])
+out = {"hash": hashlib.sha256(data.tobytes()).hexdigest(), "runs": {}, "checks": {}}
+for c in job["configs"]:
+    path = job["dir"] + "/ts-" + c["key"] + ".zarr"
+    t0 = time.perf_counter()
+    t = ts.open({"driver": "zarr3", "kvstore": {"driver": "file", "path": path},
+                 "metadata": {"shape": job["shape"], "data_type": "float32",
+                              "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": job["chunks"]}},
+                              "chunk_key_encoding": {"name": "default"}, "fill_value": 0,
+                              "codecs": [{"name": "bytes", "configuration": {"endian": "little"}}] + c["codecs"]}},
+                create=True, delete_existing=True).result()
+    t.write(data).result()
+    out["runs"][c["key"]] = time.perf_counter() - t0
+for p in job["verify"]:
+    a = ts.open({"driver": "zarr3", "kvstore": {"driver": "file", "path": p}}, open=True).result().read().result()
+    out["checks"][p] = hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest() == out["hash"]
+print(json.dumps(out))
+`;
+
+const dir = await mkdtemp(join(tmpdir(), "zarr-bench-"));
+try {
+	const data = makeData();
+	await writeFile(join(dir, "data.bin"), data);
+	console.log(
+		`array ${rows}×${cols} float32 (${(bytes / MB).toFixed(0)} MiB), chunks ${chunks.join("×")} (1 MiB), ${cores} cores\n`,
+	);
+	const results = [];
+	const written = [];
+	for (const config of CONFIGS) {
+		for (const workers of [1, cores]) {
+			const r = await ours(dir, config, workers, data);
+			written.push(r.target);
+			results.push({
+				config: config.name,
+				who: `arraystore, ${workers} worker${workers > 1 ? "s" : ""}`,
+				workers,
+				seconds: r.seconds,
+			});
+		}
+	}
+	const job = {
+		data: join(dir, "data.bin"),
+		dir,
+		shape,
+		chunks,
+		configs: CONFIGS.map((c) => ({ key: c.name.split(" ")[0], codecs: c.ts })),
+		verify: written,
+	};
+	const py = spawnSync(python, ["-c", TS_SCRIPT], {
+		input: JSON.stringify(job),
+		encoding: "utf8",
+		maxBuffer: 64 * MB,
+	});
+	let ts = null;
+	if (py.status === 0) ts = JSON.parse(py.stdout.trim().split("\n").pop());
+	else
+		console.log(
+			`tensorstore unavailable (${python}): ${py.stderr.slice(0, 300)}`,
+		);
+	for (const config of CONFIGS) {
+		const t = ts?.runs[config.name.split(" ")[0]];
+		if (t !== undefined)
+			results.push({
+				config: config.name,
+				who: "tensorstore",
+				workers: null,
+				seconds: t,
+			});
+	}
+	const mbps = (s) => bytes / MB / s;
+	console.log(
+		"| codec | writer | seconds | MB/s | vs 1 worker | vs tensorstore |",
+	);
+	console.log("| --- | --- | --- | --- | --- | --- |");
+	for (const r of results) {
+		const one = results.find((x) => x.config === r.config && x.workers === 1);
+		const tsr = results.find(
+			(x) => x.config === r.config && x.who === "tensorstore",
+		);
+		console.log(
+			`| ${r.config} | ${r.who} | ${r.seconds.toFixed(2)} | ${mbps(r.seconds).toFixed(0)} | ${one ? (one.seconds / r.seconds).toFixed(2) : "-"}× | ${tsr ? (tsr.seconds / r.seconds).toFixed(2) : "-"}× |`,
+		);
+	}
+	if (ts) {
+		const ok = Object.values(ts.checks).every(Boolean);
+		console.log(
+			`\ntensorstore read back every array arraystore wrote: ${ok ? "identical bytes" : "MISMATCH"}`,
+		);
+		if (!ok) process.exitCode = 1;
+	}
+} finally {
+	await rm(dir, { recursive: true, force: true });
+}
