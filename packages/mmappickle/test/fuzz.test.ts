@@ -47,7 +47,7 @@ const edits = fc.array(
 );
 
 function mutate(src: Uint8Array, list: readonly Edit[]): Uint8Array {
-	let b = src.slice();
+	let b: Uint8Array = src.slice();
 	for (const e of list) {
 		if (b.length === 0) break;
 		const at = e.pos % b.length;
