@@ -17,6 +17,7 @@ import {
 	fromNodeError,
 	OutOfBoundsError,
 	ReadOnlyError,
+	slabShape,
 	UnsupportedDTypeError,
 	UnsupportedError,
 } from "@arraystore/core";
@@ -32,9 +33,6 @@ import {
 import { WindowedMapping } from "./mapping.js";
 import { loadMmap } from "./mmap-lib.js";
 import { checkRegion, regionRuns } from "./runs.js";
-
-/** Default iterBlocks slab: about 8 MiB. */
-export const SLAB_BYTES: number = 8 * 1024 * 1024;
 
 /** Modes of a data region. "w+" opens read-write, creating the file or extending it when short (never truncating). */
 export type RegionMode = "r" | "r+" | "c" | "w+";
@@ -82,35 +80,6 @@ export interface RegionHooks {
 	readonly adapter?: string;
 }
 
-/**
- * The default block: contiguous slabs of about `maxBytes`, along axis 0 for C order and the last
- * axis for F order (whole inner extents first, so each block is one run on disk).
- */
-export function slabBlockShape(
-	shape: readonly number[],
-	itemsize: number,
-	order: Order,
-	maxBytes: number = SLAB_BYTES,
-): number[] {
-	const n = shape.length;
-	const block = shape.map((d) => Math.max(1, d));
-	// Axes from the fastest-varying to the slowest in storage.
-	const axes = [...Array(n).keys()];
-	if (order === "C") axes.reverse();
-	let inner = itemsize;
-	for (let i = 0; i < n; i++) {
-		const d = axes[i] as number;
-		const extent = block[d] as number;
-		if (inner * extent > maxBytes) {
-			block[d] = Math.max(1, Math.min(extent, Math.floor(maxBytes / inner)));
-			for (let k = i + 1; k < n; k++) block[axes[k] as number] = 1;
-			break;
-		}
-		inner *= extent;
-	}
-	return block;
-}
-
 function makeInfo(layout: RawLayout): ArrayInfo {
 	return Object.freeze({
 		dtype: layout.dtype,
@@ -118,7 +87,7 @@ function makeInfo(layout: RawLayout): ArrayInfo {
 		order: layout.order,
 		chunks: null,
 		blockShape: Object.freeze(
-			slabBlockShape(layout.shape, layout.dtype.itemsize, layout.order),
+			slabShape(layout.shape, layout.dtype.itemsize, layout.order),
 		),
 		fillValue: null,
 		codecs: Object.freeze([]),

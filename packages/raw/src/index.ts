@@ -26,8 +26,6 @@ export {
 	type RawRegionOptions,
 	type RegionHooks,
 	type RegionMode,
-	SLAB_BYTES,
-	slabBlockShape,
 } from "./driver.js";
 export { DEFAULT_MAX_PRIVATE_BYTES, PRIVATE_PAGE_BYTES } from "./file-io.js";
 export {

@@ -1,6 +1,11 @@
 import { open, stat } from "node:fs/promises";
 import { python, skipNote, tempDir } from "@arraystore/conformance";
-import { type DriverCreateOptions, parseDType } from "@arraystore/core";
+import {
+	type ArrayStore,
+	type DriverCreateOptions,
+	parseDType,
+} from "@arraystore/core";
+import { createRegistry } from "@arraystore/core/node";
 import { describe, expect, it } from "vitest";
 import { openRawRegion } from "../src/index.js";
 import { adapterFor, IO_PATHS, noise } from "./helpers.js";
@@ -148,6 +153,36 @@ print(json.dumps([base64.b64encode(np.ascontiguousarray(a[r:r+c]).tobytes()).dec
 			await d.close();
 			expect(await pread(file, offset, 60)).toEqual(data);
 			expect(await pread(file, offset - 8, 8)).toEqual(new Uint8Array(8));
+		});
+
+		it(`${io.name}: a store of more than 2^31 elements (through the registry)`, async () => {
+			await using tmp = await tempDir();
+			const file = tmp.join("huge.dat");
+			const registry = createRegistry([adapterFor(io.mmap)]);
+			const n = 2 ** 31 + 10;
+			{
+				await using store = await registry.create(file, {
+					format: "raw",
+					dtype: parseDType("|u1"),
+					shape: [n],
+				});
+				await store.write([{ start: n - 4 }], new Uint8Array([1, 2, 3, 4]));
+				await store.write([5], 9);
+			}
+			expect(await pread(file, n - 6, 6)).toEqual(
+				new Uint8Array([0, 0, 1, 2, 3, 4]),
+			);
+			await using back = (await registry.open(file, {
+				format: "raw",
+				mode: "r",
+			})) as ArrayStore;
+			expect(back.info.shape).toEqual([n]);
+			expect([...(await back.read([{ start: n - 6 }])).bytes]).toEqual([
+				0, 0, 1, 2, 3, 4,
+			]);
+			expect([...(await back.read([{ start: 4, stop: 7 }])).bytes]).toEqual([
+				0, 9, 0,
+			]);
 		});
 	}
 });
