@@ -237,12 +237,13 @@ export function createDataset(
 	let compression = 0;
 	let compressionOpts: number[] = [];
 	let pipeline: ((current: Uint8Array) => Uint8Array) | undefined;
-	if (filters.length === 1) {
-		const f = filters[0] as WriteFilter;
-		compression = f.id;
-		compressionOpts = [...f.cdValues];
-	} else if (filters.length > 1) {
-		const anchor = filters.find((f) => f.computed);
+	if (filters.length > 0) {
+		// The filter HDF5 must set up itself (its set_local computes parameters) is created
+		// natively; the rest of the pipeline, and h5py's flags (optional, so a chunk that does not
+		// compress is stored as is), are patched in afterwards.
+		const anchor =
+			filters.find((f) => f.computed) ??
+			(filters.length === 1 ? filters[0] : undefined);
 		if (anchor) {
 			compression = anchor.id;
 			compressionOpts = [...anchor.cdValues];
@@ -258,7 +259,9 @@ export function createDataset(
 		pipeline = (current) =>
 			encodePipeline(
 				filters.map((f) =>
-					f === anchor ? { ...f, cdValues: anchorValues(current, f.id) } : f,
+					f === anchor && f.computed
+						? { ...f, cdValues: anchorValues(current, f.id) }
+						: f,
 				),
 			);
 	}

@@ -8,7 +8,7 @@
  */
 import { type DType, UnsupportedError } from "@arraystore/core";
 import type { AttrPayload } from "./attr-values.js";
-import { H5T_STRING } from "./dtype-read.js";
+import { placeholderMetadata } from "./dtype-write.js";
 import { ADAPTER } from "./errors.js";
 import type { H5File } from "./file-handle.js";
 import {
@@ -165,14 +165,13 @@ export function writeSpecialAttr(
 		const ptr = api._malloc(Math.max(bytes.length, 1));
 		try {
 			api.HEAPU8.set(bytes, ptr);
-			const meta = {
-				type: H5T_STRING,
+			// A record placeholder whose datatype message is at least as large as the real one,
+			// so the rewrite always fits where the placeholder was.
+			const meta = placeholderMetadata(
 				size,
-				signed: false,
-				vlen: false,
-				littleEndian: true,
-				cset: 0,
-			};
+				encodeDatatype(dtype).length + 8,
+				"arraystore",
+			);
 			api.create_attribute(id, objPath, name, BigInt(ptr), {
 				...meta,
 				shape,

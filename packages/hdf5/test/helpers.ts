@@ -162,13 +162,14 @@ export function attrJson(v: AttrValue): unknown {
 	if (typeof v === "bigint") return v.toString();
 	if (Array.isArray(v)) return v.map((x) => attrJson(x as AttrValue));
 	if (typeof v === "object" && "bytes" in v && "dtype" in v) {
-		const d = v.dtype as DType;
+		const a = v as ArrayData;
+		const d = a.dtype;
 		if (isVString(d))
-			return nest([...(v.data as unknown as string[])], v.shape);
+			return nest([...(a.data as unknown as string[])], a.shape);
 		const items: unknown[] = [];
-		for (let at = 0; at < v.bytes.length; at += d.itemsize)
-			items.push(elementJson(d, v.bytes.subarray(at, at + d.itemsize)));
-		return nest(items, v.shape);
+		for (let at = 0; at < a.bytes.length; at += d.itemsize)
+			items.push(elementJson(d, a.bytes.subarray(at, at + d.itemsize)));
+		return nest(items, a.shape);
 	}
 	return v;
 }
