@@ -1,0 +1,9 @@
+import { join } from "node:path";
+import { describeArrayStore } from "@arraystore/conformance";
+import { mmappickleAdapter } from "../src/index.js";
+
+// Every array lives in one mmappickle file per test, keyed by name.
+describeArrayStore({
+	adapter: mmappickleAdapter,
+	makeTarget: (dir, name) => `${join(dir, "f.mmdpickle")}#${name}`,
+});
