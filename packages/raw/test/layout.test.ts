@@ -12,6 +12,7 @@ import {
 	type Probe,
 	parseDType,
 } from "@arraystore/core";
+import { createRegistry } from "@arraystore/core/node";
 import { describe, expect, it } from "vitest";
 import { openRawRegion, rawAdapter, readSidecar } from "../src/index.js";
 import { adapterFor, IO_PATHS } from "./helpers.js";
@@ -81,6 +82,22 @@ describe("raw: adapter surface", () => {
 		});
 		expect(rawAdapter.sniff?.(probe(true))).toBe(true);
 		expect(rawAdapter.sniff?.(probe(false))).toBe(false);
+	});
+
+	it("is found by extension or, for other names, by its sidecar", async () => {
+		const registry = createRegistry([rawAdapter]);
+		await using a = await registry.open(be);
+		expect(a.format).toBe("raw");
+		expect(a.info.byteOffset).toBe(128);
+		await using tmp = await tempDir();
+		const odd = tmp.join("data.thing");
+		await copyFile(be, odd);
+		await expect(registry.open(odd)).rejects.toMatchObject({
+			code: "NO_ADAPTER",
+		});
+		await copyFile(`${be}.json`, `${odd}.json`);
+		await using b = await registry.open(odd);
+		expect(b.info.shape).toEqual([8, 8]);
 	});
 
 	it("accepts every fixed-size dtype and refuses kind O", () => {
