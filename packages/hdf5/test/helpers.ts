@@ -1,6 +1,7 @@
 // Test helpers: open drivers directly, read whole datasets, encode attributes as the
 // fixture manifest does.
 import type {
+	ArrayData,
 	ArrayDriver,
 	AttrValue,
 	DriverCreateOptions,
