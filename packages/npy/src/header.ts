@@ -209,13 +209,29 @@ export async function readNpyHeader(
 	options: ReadNpyHeaderOptions = {},
 ): Promise<NpyHeader> {
 	const available = options.available ?? (await fh.stat()).size - position;
-	const head = new Uint8Array(Math.max(0, Math.min(12, available)));
-	await readFully(fh, head, position);
+	return readNpyHeaderFrom(
+		async (at, length) => {
+			const into = new Uint8Array(length);
+			await readFully(fh, into, position + at);
+			return into;
+		},
+		{ ...options, available },
+	);
+}
+
+/**
+ * Like {@link readNpyHeader} over any byte source (an inflating zip member): `read(at, length)`
+ * returns `length` bytes at offset `at` of the npy content; `available` bounds every request.
+ */
+export async function readNpyHeaderFrom(
+	read: (at: number, length: number) => Promise<Uint8Array>,
+	options: ReadNpyHeaderOptions & { readonly available: number },
+): Promise<NpyHeader> {
+	const head = await read(0, Math.max(0, Math.min(12, options.available)));
 	const pre = parseNpyPreamble(head);
-	checkHeaderLen(pre, { ...options, available });
-	const text = new Uint8Array(pre.headerLen);
-	await readFully(fh, text, position + pre.preambleLen);
-	return finish(pre, text, { ...options, available });
+	checkHeaderLen(pre, options);
+	const text = await read(pre.preambleLen, pre.headerLen);
+	return finish(pre, text, options);
 }
 
 // --- internal ---

@@ -54,6 +54,10 @@ export {
 	type OpenNpyOptions,
 	openNpy,
 } from "./npy-driver.js";
+export { NPZ_ADAPTER } from "./npz/member-drivers.js";
+export { hasZipMagic, npzAdapter } from "./npz/npz-adapter.js";
+export { type NpzArchive, openNpz } from "./npz/npz-archive.js";
+export { type NpzOptions, readNpzOptions } from "./npz/npz-options.js";
 export {
 	checkNpyDType,
 	type NpyReadTuning,

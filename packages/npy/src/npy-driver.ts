@@ -53,6 +53,7 @@ export interface CreateNpyOptions extends RegionTuning {
 export interface NpyDriver extends ArrayDriver {
 	/** The header as it is on disk now (after resizes). */
 	readonly header: NpyHeader;
+	readonly mode: "r" | "r+" | "c";
 	/** True when the data is memory-mapped (mmap-io loaded), false for positional I/O. */
 	readonly mapped: boolean;
 	/** Rejects with ReadOnlyError in mode r. */
@@ -145,7 +146,7 @@ type Details = { readonly target: string; readonly adapter: string };
 
 class NpyFileDriver implements NpyDriver {
 	readonly #path: string;
-	readonly #mode: "r" | "r+" | "c";
+	readonly mode: "r" | "r+" | "c";
 	readonly #options: RegionTuning;
 	#header: NpyHeader;
 	#region: RawRegionDriver;
@@ -159,7 +160,7 @@ class NpyFileDriver implements NpyDriver {
 		options: RegionTuning,
 	) {
 		this.#path = path;
-		this.#mode = mode;
+		this.mode = mode;
 		this.#header = header;
 		this.#region = region;
 		this.#options = options;
@@ -189,7 +190,7 @@ class NpyFileDriver implements NpyDriver {
 	): Promise<void> {
 		this.#check();
 		const inner = this.#region;
-		if (this.#mode === "r" || !inner.write)
+		if (this.mode === "r" || !inner.write)
 			return Promise.reject(
 				new ReadOnlyError("opened read-only (mode r)", this.#details()),
 			);
@@ -198,9 +199,9 @@ class NpyFileDriver implements NpyDriver {
 
 	async resize(shape: readonly number[]): Promise<void> {
 		this.#check();
-		if (this.#mode === "r")
+		if (this.mode === "r")
 			throw new ReadOnlyError("opened read-only (mode r)", this.#details());
-		if (this.#mode === "c")
+		if (this.mode === "c")
 			throw new UnsupportedError(
 				"resize is not available in copy-on-write mode c",
 				this.#details(),

@@ -1,0 +1,123 @@
+/**
+ * Array drivers over `.npz` members: deflated members read through an inflate cursor
+ * (read-only), stored members through raw's mapped region with a hook that tells the archive
+ * its CRC must be recomputed.
+ */
+import {
+	type ArrayDriver,
+	type ArrayInfo,
+	ClosedError,
+	type Region,
+	UnsupportedError,
+} from "@arraystore/core";
+import type { RawRegionDriver } from "@arraystore/raw";
+import { boxRuns, slabShape } from "../box-runs.js";
+import type { NpyHeader } from "../header.js";
+import type { InflateCursor } from "../zip/inflate-cursor.js";
+
+/** Adapter name used in errors. */
+export const NPZ_ADAPTER = "npz";
+
+/** A read-only driver over a deflated member. */
+export class DeflatedMemberDriver implements ArrayDriver {
+	readonly info: ArrayInfo;
+	readonly #cursor: InflateCursor;
+	readonly #header: NpyHeader;
+	readonly #target: string;
+	readonly #onClose: () => void;
+	#closing: Promise<void> | null = null;
+
+	constructor(
+		cursor: InflateCursor,
+		header: NpyHeader,
+		target: string,
+		onClose: () => void,
+	) {
+		this.#cursor = cursor;
+		this.#header = header;
+		this.#target = target;
+		this.#onClose = onClose;
+		const order = header.fortranOrder ? "F" : "C";
+		this.info = Object.freeze({
+			dtype: header.dtype,
+			shape: Object.freeze([...header.shape]),
+			order,
+			chunks: null,
+			blockShape: Object.freeze(
+				slabShape(header.shape, header.dtype.itemsize, order),
+			),
+			fillValue: null,
+			codecs: Object.freeze([Object.freeze({ name: "deflate" })]),
+			byteOffset: null,
+		});
+	}
+
+	async read(
+		region: Region,
+		out: Uint8Array,
+		signal?: AbortSignal,
+	): Promise<void> {
+		if (this.#closing)
+			throw new ClosedError("the npz member is closed", this.#details());
+		const h = this.#header;
+		const runs = boxRuns(
+			h.shape,
+			this.info.order,
+			h.dtype.itemsize,
+			h.dataOffset,
+			region,
+			out.byteLength,
+		);
+		await this.#cursor.read(runs, out, signal);
+	}
+
+	async write(): Promise<void> {
+		throw new UnsupportedError(
+			"deflated npz members are read-only (a deflate stream cannot be patched); open with mode c, or rewrite the member with createArray",
+			this.#details(),
+		);
+	}
+
+	close(): Promise<void> {
+		this.#closing ??= this.#cursor.close().finally(this.#onClose);
+		return this.#closing;
+	}
+
+	#details() {
+		return { target: this.#target, adapter: NPZ_ADAPTER };
+	}
+}
+
+/** Wraps a stored member's region: writes mark the member's CRC stale; close notifies the archive. */
+export function storedMemberDriver(
+	region: RawRegionDriver,
+	onWrite: () => void,
+	onClose: () => void,
+): ArrayDriver {
+	let closing: Promise<void> | null = null;
+	const inner = region;
+	return {
+		get info(): ArrayInfo {
+			return inner.info;
+		},
+		read: (r, out, signal) => inner.read(r, out, signal),
+		...(inner.mode !== "r"
+			? {
+					async write(
+						r: Region,
+						bytes: Uint8Array,
+						signal?: AbortSignal,
+					): Promise<void> {
+						if (!inner.write) throw new UnsupportedError("read-only member");
+						onWrite();
+						await inner.write(r, bytes, signal);
+					},
+				}
+			: {}),
+		flush: (options) => inner.flush(options),
+		close(): Promise<void> {
+			closing ??= inner.close().finally(onClose);
+			return closing;
+		},
+	};
+}
