@@ -184,9 +184,9 @@ describe("npy: resize and append", () => {
 		await using tmp = await tempDir();
 		const file = tmp.join("grow.npy");
 		expect(await appendNpy(file, f8([1, 2, 3, 4], [2, 2]))).toEqual([2, 2]);
-		const offset = (await openNpy(file, { mode: "r" }).then(
-			async (d) => (await d.close(), d.header.dataOffset),
-		)) as number;
+		const first = await openNpy(file, { mode: "r" });
+		const offset = first.header.dataOffset;
+		await first.close();
 		expect(await appendNpy(file, f8([5, 6], [1, 2]))).toEqual([3, 2]);
 		expect(await appendNpy(file, f8([7, 8, 9, 10], [2, 2]))).toEqual([5, 2]);
 		const d = await openNpy(file, { mode: "r" });

@@ -174,9 +174,8 @@ describe.skipIf(!hasNumpy)("npy: numpy reads what we write", () => {
 		});
 		if (pythonLegacy.has("numpy")) {
 			const legacy = pythonLegacy.run<NumpyView[]>(NUMPY_LOAD, written);
-			legacy.forEach((v, i) =>
-				expect(v.sha256, expected[i]?.id).toBe(expected[i]?.sha),
-			);
+			for (const [i, v] of legacy.entries())
+				expect(v.sha256, expected[i]?.id).toBe(expected[i]?.sha);
 		} else skipNote("numpy 1.24 re-read", pythonLegacy.missing("numpy"));
 	});
 
@@ -216,6 +215,7 @@ describe.skipIf(!hasNumpy)("npy: numpy reads what we write", () => {
 			);
 			return /'descr': (.*), 'fortran_order'/.exec(text)?.[1];
 		});
-		views.forEach((v, i) => expect(ours[i], EXTRA[i]?.[0]).toBe(v.descr));
+		for (const [i, v] of views.entries())
+			expect(ours[i], EXTRA[i]?.[0]).toBe(v.descr);
 	});
 });
