@@ -149,9 +149,16 @@ export function createDataset(
 	ensureGroups(file, parentPath(path));
 
 	const rank = shape.length;
+	// Chunked datasets are resizable by default (unlimited along every axis), so resize() works
+	// on stores we create; contiguous ones keep maxshape = shape, as HDF5 requires.
+	const chunkedRequest =
+		(options.chunks !== undefined && rank > 0) ||
+		(options.codecs?.length ?? 0) > 0;
 	const maxshape = options.maxshape
 		? options.maxshape.map((m) => (m === null || m === undefined ? -1 : m))
-		: shape.slice();
+		: chunkedRequest
+			? shape.map(() => -1)
+			: shape.slice();
 	if (
 		maxshape.length !== rank ||
 		maxshape.some((m, i) => m !== -1 && m < (shape[i] as number))
@@ -164,7 +171,7 @@ export function createDataset(
 	const codecs: readonly CodecInfo[] = options.codecs ?? [];
 	const itemsize = isVString(dtype) ? 16 : dtype.itemsize;
 	const wantsChunks =
-		options.chunks !== undefined ||
+		(options.chunks !== undefined && rank > 0) ||
 		codecs.length > 0 ||
 		maxshape.some((m, i) => m !== shape[i]);
 	let chunks: number[] | null = null;

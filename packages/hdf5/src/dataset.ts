@@ -12,6 +12,7 @@ import {
 	type DType,
 	InvalidSelectionError,
 	isVString,
+	parseDType,
 	type Region,
 	type Scalar,
 	ShapeMismatchError,
@@ -25,7 +26,7 @@ import { ADAPTER } from "./errors.js";
 import type { H5File } from "./file-handle.js";
 import { decodeScalar } from "./fill-value.js";
 import { codecsOf, missingFilter, missingFilterError } from "./filters.js";
-import { readFillBytes } from "./header-patch.js";
+import { readFillBytes, readOpaqueTag } from "./header-patch.js";
 import { blockShapeFor, PIECE_BYTES, splitRegion } from "./io-plan.js";
 import type { H5Filter } from "./module.js";
 import { readRaw, readVlen, writeRaw, writeVlen } from "./raw-io.js";
@@ -79,7 +80,9 @@ class Hdf5Dataset {
 				{ adapter: ADAPTER, target: this.#target },
 			);
 		}
-		const { dtype, readsSwapped } = mapType(meta, this.#target);
+		const mapped = mapType(meta, this.#target);
+		const { readsSwapped } = mapped;
+		const dtype = opaqueDType(file, path, mapped.dtype);
 		this.#swapped = readsSwapped;
 		const shape = [...meta.shape];
 		const chunks = meta.chunks ? [...meta.chunks] : null;
@@ -366,6 +369,21 @@ class Hdf5Dataset {
 		this.#closed = true;
 		if (this.#writable) this.#file.flush();
 		this.#file.release();
+	}
+}
+
+// h5py stores datetime64/timedelta64 as OPAQUE tagged "NUMPY:" + dtype.str.
+function opaqueDType(file: H5File, path: string, dtype: DType): DType {
+	if (dtype.kind !== "V" || dtype.fields || dtype.subarray) return dtype;
+	const tag = readOpaqueTag(file, path);
+	const m =
+		tag === undefined ? null : /^NUMPY:([<>|=]?[Mm]8(\[\w+\])?)$/.exec(tag);
+	if (!m) return dtype;
+	try {
+		const parsed = parseDType(m[1] as string);
+		return parsed.itemsize === dtype.itemsize ? parsed : dtype;
+	} catch {
+		return dtype;
 	}
 }
 

@@ -55,6 +55,23 @@ export function readFillBytes(
 	}
 }
 
+/** The tag of an OPAQUE dataset type (h5py tags datetime64 as "NUMPY:<M8[ns]"), if any. */
+export function readOpaqueTag(file: H5File, path: string): string | undefined {
+	try {
+		const address = objectAddress(file, path);
+		return withFile(file.path, false, (fd, sb) => {
+			const m = ObjectHeader.read(fd, sb, address).find(MSG.DATATYPE)[0];
+			if (!m || ((m.body[0] as number) & 0x0f) !== 5) return undefined;
+			const len = m.body[1] as number;
+			const tag = m.body.subarray(8, 8 + len);
+			const end = tag.indexOf(0);
+			return new TextDecoder().decode(end < 0 ? tag : tag.subarray(0, end));
+		});
+	} catch {
+		return undefined;
+	}
+}
+
 /** Changes to a dataset header. */
 export interface DatasetPatch {
 	readonly datatype?: Uint8Array;
