@@ -357,6 +357,12 @@ function bloscConfig(
 	const cname = typeof cfg.cname === "string" ? cfg.cname : "lz4";
 	if (!BLOSC_CNAMES.has(cname))
 		encodeRefusal(`blosc/${cname}`, "unknown blosc compressor");
+	// numcodecs (zarr-python) and tensorstore build blosc without snappy: they could not read it.
+	if (cname === "snappy")
+		encodeRefusal(
+			"blosc/snappy",
+			"zarr-python and tensorstore cannot decode blosc snappy",
+		);
 	const clevel = num(cfg.clevel ?? cfg.level, 5);
 	if (!Number.isInteger(clevel) || clevel < 0 || clevel > 9)
 		encodeRefusal("blosc", `clevel ${clevel} is not 0-9`);

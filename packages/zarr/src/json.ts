@@ -212,7 +212,14 @@ export function stringifyJson(
 		if (v === null || v === undefined) out.push("null");
 		else if (typeof v === "bigint") out.push(v.toString());
 		else if (typeof v === "number")
-			out.push(Number.isFinite(v) ? JSON.stringify(v) : "null");
+			// -0.0 keeps its sign (a float fill value of -0.0 is not 0.0).
+			out.push(
+				Object.is(v, -0)
+					? "-0.0"
+					: Number.isFinite(v)
+						? JSON.stringify(v)
+						: "null",
+			);
 		else if (typeof v === "boolean") out.push(v ? "true" : "false");
 		else if (typeof v === "string") out.push(asciiString(v));
 		else if (Array.isArray(v)) {

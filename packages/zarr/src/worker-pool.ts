@@ -37,6 +37,10 @@ export function defaultWorkerCount(): number {
 export class WorkerPool {
 	readonly size: number;
 	readonly #slots: Slot[] = [];
+	/** Workers started so far and still alive. */
+	get started(): number {
+		return this.#slots.length;
+	}
 	readonly #queue: Pending[] = [];
 	#next = 1;
 	#closed = false;
@@ -153,4 +157,9 @@ export function acquirePool(size: number): PoolLease {
 			}
 		},
 	};
+}
+
+/** Number of live shared pools (tests check that closing every driver ends them). */
+export function livePools(): number {
+	return shared.size;
 }
