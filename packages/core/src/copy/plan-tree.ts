@@ -41,7 +41,9 @@ export const DEFAULT_CHUNK_BYTES: number = 1024 * 1024;
 
 /** The target side as far as planning needs it (an `ArrayAdapter` or a `ContainerStore` fits). */
 export interface TreeTarget {
-	readonly format: string;
+	/** Format name (a `ContainerStore` has `format`, an `ArrayAdapter` has `name`). */
+	readonly format?: string;
+	readonly name?: string;
 	readonly capabilities: Capabilities;
 	/** The adapter's dtype check; without it, refusals surface at creation. */
 	checkDType?(dtype: DType): DTypeSupport;
@@ -71,8 +73,20 @@ export interface TreePlanOptions extends PlanBudgetOptions {
 	readonly unsafeCast?: boolean;
 	/** Storage order of target arrays; default the source's where the target can create it. */
 	readonly order?: Order;
-	/** Passed to the target adapter on creation (`{ zarrFormat: 2 }`, shards …). */
-	readonly adapterOptions?: Readonly<Record<string, unknown>>;
+	/**
+	 * Per-array chunks and codecs, overriding `chunks`/`codecs` where it returns a value (e.g.
+	 * Zarr shards, whose codec names an inner chunk shape of the array's rank).
+	 */
+	readonly layout?: (array: {
+		readonly path: string;
+		readonly shape: readonly number[];
+		readonly dtype: DType;
+	}) =>
+		| {
+				readonly chunks?: readonly number[];
+				readonly codecs?: readonly CodecInfo[];
+		  }
+		| undefined;
 	readonly signal?: AbortSignal;
 }
 
@@ -144,6 +158,7 @@ export async function planTree(
 	options: TreePlanOptions = {},
 ): Promise<TreePlan> {
 	const caps = target.capabilities;
+	const format = target.format ?? target.name ?? "target";
 	const notCarried: NotCarried[] = [];
 	const entries = await src.list("", { recursive: true });
 	const picks: { entry: TreeEntry; target: string }[] = [];
@@ -220,7 +235,7 @@ export async function planTree(
 			throw new UnsupportedError(
 				found.length === 0
 					? `${src.target} holds no array to copy`
-					: `${target.format} files hold one array, ${src.target} has ${found.length}: ${names}; pick one with --dataset`,
+					: `${format} files hold one array, ${src.target} has ${found.length}: ${names}; pick one with --dataset`,
 				{ target: src.target },
 			);
 		}
@@ -230,7 +245,7 @@ export async function planTree(
 				notCarried.push({
 					path: g.source ?? g.target,
 					what: "group attributes",
-					reason: `${target.format} has no groups`,
+					reason: `${format} has no groups`,
 				});
 		groups.length = 0;
 	} else if (caps.hierarchy === "flat") {
@@ -239,7 +254,7 @@ export async function planTree(
 				notCarried.push({
 					path: g.source ?? g.target,
 					what: "group attributes",
-					reason: `${target.format} has no groups (arrays keep their paths as keys)`,
+					reason: `${format} has no groups (arrays keep their paths as keys)`,
 				});
 		groups.length = 0;
 	} else {
@@ -265,7 +280,7 @@ export async function planTree(
 			notCarried.push({
 				path: "/",
 				what: "root attributes",
-				reason: `${target.format} cannot store them`,
+				reason: `${format} cannot store them`,
 			});
 		rootAttrs = {};
 	}
@@ -292,8 +307,8 @@ export async function planTree(
 		throw new UnsupportedDTypeError(
 			refused.length === 1
 				? `${refused[0]}`
-				: `${refused.length} arrays cannot be stored as ${target.format}: ${refused.join("; ")}`,
-			{ dtype: firstRefusal.dtype, format: target.format, target: src.target },
+				: `${refused.length} arrays cannot be stored as ${format}: ${refused.join("; ")}`,
+			{ dtype: firstRefusal.dtype, format: format, target: src.target },
 		);
 	}
 	const seen = new Set<string>();
@@ -307,7 +322,7 @@ export async function planTree(
 	}
 	return {
 		sourceFormat: src.format,
-		targetFormat: target.format,
+		targetFormat: format,
 		arrays,
 		groups,
 		rootAttrs,
@@ -373,6 +388,7 @@ function planOne(
 	sourceFormat: string,
 ): PlannedArray | UnsupportedDTypeError {
 	const caps = target.capabilities;
+	const format = target.format ?? target.name ?? "target";
 	const info = f.info;
 	let dtype = info.dtype;
 	if (cast) {
@@ -398,26 +414,28 @@ function planOne(
 	const support = target.checkDType?.(dtype) ?? { ok: true };
 	if (!support.ok)
 		return new UnsupportedDTypeError(
-			`${target.format} cannot store ${dtype.str}: ${support.reason}`,
+			`${format} cannot store ${dtype.str}: ${support.reason}`,
 			{
 				dtype: dtype.str,
-				format: target.format,
+				format: format,
 			},
 		);
 	let order: Order = caps.orders.includes(info.order) ? info.order : "C";
 	if (options.order) {
 		if (!caps.orders.includes(options.order))
 			throw new UnsupportedError(
-				`${target.format} cannot create ${options.order}-order arrays`,
+				`${format} cannot create ${options.order}-order arrays`,
 			);
 		order = options.order;
 	}
 	const shape = info.shape;
 	const itemsize = planItemsize(dtype);
+	const custom = options.layout?.({ path: f.entry.path, shape, dtype });
+	const wanted = custom?.chunks ?? options.chunks;
 	let chunks: readonly number[] | null = null;
 	if (caps.chunked && shape.length > 0) {
-		if (options.chunks && options.chunks.length === shape.length) {
-			chunks = options.chunks;
+		if (wanted && wanted.length === shape.length) {
+			chunks = wanted;
 		} else {
 			const sourceChunks =
 				info.chunks && info.chunks.length === shape.length
@@ -430,7 +448,7 @@ function planOne(
 				concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
 				prefetch: options.prefetch ?? 1,
 				sourceFormat,
-				targetFormat: target.format,
+				targetFormat: format,
 				sourceChunkBytes: sourceChunks
 					? sourceChunks.reduce((a, b) => a * b, planItemsize(info.dtype))
 					: 0,
@@ -456,7 +474,7 @@ function planOne(
 		notCarried.push({
 			path: f.entry.path,
 			what: "array attributes",
-			reason: `${target.format} cannot store attributes`,
+			reason: `${format} cannot store attributes`,
 		});
 	const plan = planArrayCopy(
 		{
@@ -467,7 +485,7 @@ function planOne(
 			targetChunks: chunks,
 			targetOrder: order,
 			sourceFormat,
-			targetFormat: target.format,
+			targetFormat: format,
 		},
 		options,
 	);
@@ -486,7 +504,7 @@ function planOne(
 		sourceChunks: info.chunks,
 		sourceCodecs: info.codecs,
 		chunks,
-		codecs: options.codecs,
+		codecs: custom?.codecs ?? options.codecs,
 		fillValue:
 			caps.chunked && !cast && fill !== null && fill !== undefined
 				? (fill as Scalar)
