@@ -197,6 +197,46 @@ async function vacuumFromScratch(out: string): Promise<void> {
 }
 
 describe("mmappickle: writing", () => {
+	it("keeps its frame layout in step over many writes, overwrites and deletes", async () => {
+		await using tmp = await tempDir();
+		const out = tmp.join("many.mmdpickle");
+		const expectValues = async (c: ContainerStore) => {
+			expect((await c.list("")).map((e) => e.path)).toEqual(
+				Array.from(
+					{ length: 20 },
+					(_, i) => `k${String(i).padStart(2, "0")}`,
+				).filter((_, i) => i % 5 !== 0),
+			);
+			for (let i = 0; i < 20; i++) {
+				if (i % 5 === 0) continue;
+				await using a = await c.openArray(`k${String(i).padStart(2, "0")}`);
+				expect(Array.from((await a.read()).data as Float64Array)).toEqual(
+					Array.from({ length: i + 1 }, () => i * 10),
+				);
+			}
+			expect(await c.attrs("")).toEqual({ note: "v19" });
+		};
+		{
+			await using c = await registry.openContainer(out, { mode: "w+" });
+			for (let round = 0; round < 2; round++) {
+				for (let i = 0; i < 20; i++) {
+					const key = `k${String(i).padStart(2, "0")}`;
+					await using s = await c.createArray(key, {
+						dtype: "<f8",
+						shape: [i + 1],
+						fillValue: round === 0 ? -1 : i * 10,
+					});
+					await c.setAttrs("", { note: `v${i}` });
+				}
+			}
+			for (let i = 0; i < 20; i += 5)
+				await c.delete?.(`k${String(i).padStart(2, "0")}`);
+			await expectValues(c);
+		}
+		await using c = await registry.openContainer(out);
+		await expectValues(c);
+	});
+
 	it("aligns array data to 64 bytes by default and reads it back", async () => {
 		await using tmp = await tempDir();
 		const out = tmp.join("a.mmdpickle");

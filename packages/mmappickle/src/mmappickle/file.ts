@@ -176,17 +176,34 @@ export class MmpFile {
 		const { head, tail, nbytes } = arrayFragmentParts(dtype, shape);
 		const T = this.#layout.size - TERMINATOR.length;
 		let tomb: Uint8Array = new Uint8Array(0);
+		const added: Entry[] = [];
 		if (this.#align !== false) {
 			const dataAt = T + 11 + keyBytes.length + head.length;
 			let g = (this.#align - (dataAt % this.#align)) % this.#align;
 			while (g > 0 && g < TOMBSTONE_MIN) g += this.#align;
-			if (g > 0) tomb = this.#tombstone(g);
+			if (g > 0) {
+				tomb = this.#tombstone(g);
+				added.push(
+					entryAt(T, "", 0, g - 19, this.#maxMemo(0), false, "generic"),
+				);
+			}
 		}
 		const valueLength = head.length + nbytes + tail.length;
 		const before = concat([tomb, entryHead(keyBytes, valueLength), head]);
 		const after = concat([tail, entryTrailer(0, true), TERMINATOR]);
 		const dataOffset = T + before.length;
-		await this.#append(T, before, nbytes, after);
+		added.push(
+			entryAt(
+				T + tomb.length,
+				key,
+				keyBytes.length,
+				valueLength,
+				0,
+				true,
+				"ndarray",
+			),
+		);
+		await this.#append(T, before, nbytes, after, added);
 		this.#values.clear();
 		return dataOffset;
 	}
@@ -196,14 +213,16 @@ export class MmpFile {
 		const keyBytes = this.#checkKey(key);
 		const fragment = pickleValue(value);
 		const T = this.#layout.size - TERMINATOR.length;
-		const memo = Math.max(1, ...this.#layout.entries.map((e) => e.memo));
+		const memo = this.#maxMemo(1);
 		const bytes = concat([
 			entryHead(keyBytes, fragment.length),
 			fragment,
 			entryTrailer(memo, true),
 			TERMINATOR,
 		]);
-		await this.#append(T, bytes, 0, new Uint8Array(0));
+		await this.#append(T, bytes, 0, new Uint8Array(0), [
+			entryAt(T, key, keyBytes.length, fragment.length, memo, true, "generic"),
+		]);
 		this.#values.clear();
 	}
 
@@ -245,7 +264,7 @@ export class MmpFile {
 
 	#tombstone(g: number): Uint8Array {
 		const blob = g - TOMBSTONE_MIN;
-		const memo = Math.max(0, ...this.#layout.entries.map((e) => e.memo));
+		const memo = this.#maxMemo(0);
 		const value = concat([Uint8Array.from([0x43, blob]), new Uint8Array(blob)]);
 		return concat([
 			entryHead(new Uint8Array(0), value.length),
@@ -264,6 +283,7 @@ export class MmpFile {
 		before: Uint8Array,
 		gap: number,
 		after: Uint8Array,
+		added: readonly Entry[],
 	): Promise<void> {
 		const fh = this.#fh;
 		const newSize = T + before.length + gap + after.length;
@@ -277,16 +297,22 @@ export class MmpFile {
 			throw fromNodeError(err, { target: this.path, adapter: "mmappickle" });
 		}
 		const old = this.#layout;
-		const layout = await readLayout(fh, newSize);
-		const added = layout.entries.slice(old.entries.length);
 		const key = added[added.length - 1]?.key;
 		const prev = old.entries.filter((e) => e.live && e.key === key);
-		this.#layout = layout;
-		for (const e of prev) {
-			const same = layout.entries.find((x) => x.offset === e.offset);
-			if (same) await this.#kill(same);
-		}
+		this.#layout = {
+			...old,
+			size: newSize,
+			entries: [...old.entries, ...added],
+		};
+		for (const e of prev) await this.#kill(e);
 		await this.#setCommit(old.commit + (prev.length > 0 ? 2 : 1));
+	}
+
+	/** The largest memo-max index of all frames, at least `floor`. */
+	#maxMemo(floor: number): number {
+		let m = floor;
+		for (const e of this.#layout.entries) if (e.memo > m) m = e.memo;
+		return m;
 	}
 
 	async #kill(e: Entry): Promise<void> {
@@ -306,6 +332,28 @@ export class MmpFile {
 		await writeAll(this.#fh, b, COMMIT_OFFSET);
 		this.#layout = { ...this.#layout, commit: n | 0 };
 	}
+}
+
+function entryAt(
+	offset: number,
+	key: string,
+	keyLength: number,
+	valueLength: number,
+	memo: number,
+	live: boolean,
+	kind: Entry["kind"],
+): Entry {
+	return {
+		offset,
+		frameLength: 2 + keyLength + valueLength + 8,
+		key,
+		keyLength,
+		valueOffset: offset + 11 + keyLength,
+		valueLength,
+		memo,
+		live,
+		kind,
+	};
 }
 
 async function writeAll(
