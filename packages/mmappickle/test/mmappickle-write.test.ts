@@ -221,7 +221,7 @@ describe("mmappickle: writing", () => {
 			for (let round = 0; round < 2; round++) {
 				for (let i = 0; i < 20; i++) {
 					const key = `k${String(i).padStart(2, "0")}`;
-					await using s = await c.createArray(key, {
+					await using _s = await c.createArray(key, {
 						dtype: "<f8",
 						shape: [i + 1],
 						fillValue: round === 0 ? -1 : i * 10,
