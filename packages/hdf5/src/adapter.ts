@@ -23,7 +23,7 @@ import {
 } from "@arraystore/core";
 import { writeAttrs } from "./attrs.js";
 import { containerDriver, openArrayIn } from "./container.js";
-import { createDataset } from "./create.js";
+import { createDataset, validateCreate } from "./create.js";
 import { checkDType } from "./dtype-write.js";
 import { ADAPTER } from "./errors.js";
 import { type FileMode, H5File } from "./file-handle.js";
@@ -166,6 +166,8 @@ export const hdf5Adapter: ArrayAdapter = {
 	): Promise<ArrayDriver> {
 		const exists = existsSync(target);
 		if (exists) checkExisting(target);
+		// Refuse what cannot be written before the file is touched.
+		validateCreate(options, (await loadH5()).filters, target);
 		const file = await acquire(target, exists ? "a" : "w");
 		try {
 			const path = normalizePath(options.path, target);

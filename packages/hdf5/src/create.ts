@@ -105,6 +105,32 @@ export function ensureGroups(file: H5File, groupPath: string): void {
 }
 
 /**
+ * Checks a create request before anything is written: the dtype and the codecs.
+ * @throws {UnsupportedDTypeError} {UnsupportedCodecError}
+ */
+export function validateCreate(
+	options: DriverCreateOptions,
+	available: ReadonlyMap<number, string>,
+	target: string,
+): void {
+	const dtype = storedDType(options.dtype);
+	const support = checkDType(dtype);
+	if (!support.ok)
+		throw new UnsupportedDTypeError(`${target}: ${support.reason}`, {
+			adapter: ADAPTER,
+			target,
+			format: ADAPTER,
+			dtype: options.dtype.str,
+		});
+	if (options.codecs && options.codecs.length > 0)
+		pipelineFor(
+			options.codecs,
+			isVString(dtype) ? 16 : dtype.itemsize,
+			available,
+		);
+}
+
+/**
  * Creates the dataset at the absolute `path` (the caller opens it afterwards).
  * @throws {AlreadyExistsError} `path` exists (h5wasm 0.10.3 cannot delete objects, so an existing dataset is never replaced).
  */
