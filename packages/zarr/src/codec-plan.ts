@@ -444,6 +444,11 @@ export function v2CodecsFor(
 				name,
 				"Zarr v2 has no such codec (use order 'F' for transposition)",
 			);
+		if (name === "bz2")
+			encodeRefusal(
+				name,
+				"bz2 is read-only here: the only JavaScript bzip2 encoder (compressjs) writes about 100 KB/s",
+			);
 		if (!V2_COMPRESSORS.has(name))
 			encodeRefusal(name, "not a known compressor");
 		if (compressor) encodeRefusal(name, "Zarr v2 takes one compressor");

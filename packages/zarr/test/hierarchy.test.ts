@@ -92,7 +92,7 @@ describe("zarr: containers", () => {
 				adapterOptions: { zarrFormat: 3 },
 			}),
 		).rejects.toMatchObject({ code: "UNSUPPORTED" });
-		await using a = await createZarr(root, {
+		await using _a = await createZarr(root, {
 			dtype: "<i4",
 			shape: [2],
 			path: "x",

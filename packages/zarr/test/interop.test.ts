@@ -9,7 +9,7 @@ import {
 import { parseDType } from "@arraystore/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { caseData, V2_CASES, V3_CASES, type WriteCase } from "./cases.js";
-import { createZarr, openZarrContainer } from "./helpers.js";
+import { createZarr, openZarr, openZarrContainer } from "./helpers.js";
 
 const hasTs = python.has("numpy", "tensorstore");
 const hasZarr2 = pythonLegacy.has("numpy", "zarr");
@@ -233,3 +233,41 @@ print(json.dumps({"root": meta(""), "g1": meta("g1"), "g2": meta("g1/g2"), "x": 
 		});
 	},
 );
+
+describe.skipIf(!hasZarr2)("zarr: reads what zarr-python 2 writes", () => {
+	it("bz2, lz4, the shuffle filter, F order and '/' keys; names unsupported filters", async () => {
+		await using t = await tempDir("zarr-zp2-");
+		const hashes = pythonLegacy.run<Record<string, string>>(
+			`
+import zarr, numpy as np, numcodecs, hashlib, os
+a = (np.arange(600, dtype="<f8").reshape(20, 30) * 1.25)
+out = {}
+for name, kw in [("bz2", dict(compressor=numcodecs.BZ2(level=5))),
+                 ("lz4", dict(compressor=numcodecs.LZ4(), order="F")),
+                 ("shuffle", dict(compressor=numcodecs.Zlib(), filters=[numcodecs.Shuffle(elementsize=8)], dimension_separator="/")),
+                 ("delta", dict(compressor=None, filters=[numcodecs.Delta(dtype="<f8")]))]:
+    z = zarr.open_array(os.path.join(INPUT, name + ".zarr"), mode="w", shape=a.shape, chunks=(7, 8), dtype=a.dtype, **kw)
+    z[...] = a
+    out[name] = hashlib.sha256(a.tobytes()).hexdigest()
+print(json.dumps(out))
+`,
+			t.path,
+		);
+		for (const name of ["bz2", "lz4", "shuffle"]) {
+			await using a = await openZarr(t.join(`${name}.zarr`));
+			expect(sha256((await a.read()).bytes), name).toBe(hashes[name]);
+		}
+		await expect(openZarr(t.join("delta.zarr"))).rejects.toMatchObject({
+			code: "UNSUPPORTED_CODEC",
+			codec: "delta",
+		});
+		await expect(
+			createZarr(t.join("w.zarr"), {
+				dtype: "<f8",
+				shape: [3],
+				codecs: [{ name: "bz2" }],
+				adapterOptions: { zarrFormat: 2 },
+			}),
+		).rejects.toMatchObject({ code: "UNSUPPORTED_CODEC", codec: "bz2" });
+	});
+});

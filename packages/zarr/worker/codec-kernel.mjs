@@ -135,6 +135,37 @@ function zlibCodec(format) {
 	};
 }
 
+// bzip2 decoding through compressjs (pure JavaScript). Its encoder runs at about 100 KB/s, so
+// bz2 is read-only: creation refuses it (src/codec-plan.ts).
+function bz2Codec(compressjs) {
+	return class Bz2Codec {
+		kind = "bytes_to_bytes";
+		static fromConfig() {
+			return new Bz2Codec();
+		}
+		encode() {
+			throw new KernelError("unsupported", "bz2 (encoding)");
+		}
+		decode(bytes) {
+			if (
+				bytes.length < 4 ||
+				bytes[0] !== 0x42 ||
+				bytes[1] !== 0x5a ||
+				bytes[2] !== 0x68
+			)
+				throw new KernelError("malformed", "bz2: not a bzip2 stream");
+			try {
+				return compressjs.Bzip2.decompressFile(bytes);
+			} catch (err) {
+				throw new KernelError(
+					"malformed",
+					`bz2: ${err?.message ?? String(err)}`,
+				);
+			}
+		}
+	};
+}
+
 const NodeGzip = zlibCodec("gzip");
 const NodeZlib = zlibCodec("zlib");
 
@@ -145,6 +176,10 @@ registry.set("zlib", () => NodeZlib);
 registry.set("numcodecs.zlib", () => NodeZlib);
 registry.set("crc32c", () => Crc32cCodec);
 registry.set("numcodecs.crc32c", () => Crc32cCodec);
+const loadBz2 = () =>
+	import("compressjs").then((m) => bz2Codec(m.default ?? m));
+registry.set("bz2", loadBz2);
+registry.set("numcodecs.bz2", loadBz2);
 
 /** Registry names of the codecs this kernel runs, by our canonical id. */
 const NAMES = {
