@@ -1,3 +1,4 @@
+import { writeFile } from "node:fs/promises";
 import { python, skipNote, tempDir } from "@arraystore/conformance";
 import { isArrayStoreError } from "@arraystore/core";
 import { describe, expect, it } from "vitest";
@@ -79,7 +80,64 @@ describe.skipIf(!python.has("joblib", "numpy"))(
 	},
 );
 
+/** A Python 2 era protocol-2 pickle: `str` values are raw bytes (SHORT_BINSTRING), not text. */
+function py2Pickle(): Buffer {
+	const b = (...x: number[]) => Buffer.from(x);
+	const s = (t: string) =>
+		Buffer.concat([b(0x55, t.length), Buffer.from(t, "latin1")]);
+	const g = (m: string, n: string) => Buffer.from(`c${m}\n${n}\n`, "latin1");
+	const data = Buffer.alloc(24);
+	[1.5, -2, 3].forEach((v, i) => data.writeDoubleLE(v, i * 8));
+	return Buffer.concat([
+		b(0x80, 0x02, 0x7d, 0x71, 0x00),
+		s("x"),
+		g("numpy.core.multiarray", "_reconstruct"),
+		g("numpy", "ndarray"),
+		b(0x4b, 0x00, 0x85),
+		s("b"),
+		b(0x87, 0x52, 0x28, 0x4b, 0x01, 0x4b, 0x03, 0x85),
+		g("numpy", "dtype"),
+		s("f8"),
+		b(0x4b, 0x00, 0x4b, 0x01, 0x87, 0x52, 0x28, 0x4b, 0x03),
+		s("<"),
+		b(
+			0x4e,
+			0x4e,
+			0x4e,
+			0x4a,
+			0xff,
+			0xff,
+			0xff,
+			0xff,
+			0x4a,
+			0xff,
+			0xff,
+			0xff,
+			0xff,
+			0x4b,
+			0x00,
+			0x74,
+			0x62,
+			0x89,
+		),
+		s(data.toString("latin1")),
+		b(0x74, 0x62, 0x73, 0x2e),
+	]);
+}
+
 describe("pickle: adapter", () => {
+	it("reads Python 2 era pickles (str as raw bytes)", async () => {
+		await using tmp = await tempDir();
+		const path = tmp.join("py2.pkl");
+		await writeFile(path, py2Pickle());
+		await using c = await registry.openContainer(path);
+		await using a = await c.openArray("x");
+		expect(a.info.dtype.str).toBe("<f8");
+		expect(Array.from((await a.read()).data as Float64Array)).toEqual([
+			1.5, -2, 3,
+		]);
+	});
+
 	it("opens a top-level array at path '' and refuses writes", async () => {
 		await using a = await registry.open(fixturePath("legacy/np2_array_p4.pkl"));
 		expect(a.format).toBe("pickle");

@@ -21,6 +21,7 @@ import {
 	ByteRange,
 	type DataRef,
 	DTypeValue,
+	dictGet,
 	MaskedArrayRef,
 	ObjectArrayRef,
 	Pending,
@@ -32,6 +33,7 @@ import {
 	PySet,
 	PyTuple,
 	type PyValue,
+	strOf,
 } from "./values.js";
 
 /** Largest inline buffer a handler may allocate (broadcast masks, latin-1 payloads). */
@@ -68,11 +70,12 @@ export function applyReduce(callable: PyValue, args: PyValue): PyValue {
 			return new Pending("reconstruct", [cls ?? null]);
 		}
 		case "dtype": {
-			const [typestr, align, copy] = a;
+			const [typestrValue, align, copy] = a;
+			const typestr = strOf(typestrValue);
 			if (
 				a.length < 1 ||
 				a.length > 3 ||
-				typeof typestr !== "string" ||
+				typestr === null ||
 				!isFlag(align ?? false) ||
 				!isFlag(copy ?? true)
 			) {
@@ -256,11 +259,11 @@ export interface WrapperState {
 export function wrapperState(state: PyValue): WrapperState {
 	if (!(state instanceof PyDict))
 		throw new MalformedError("joblib NumpyArrayWrapper state is not a dict");
-	const get = (k: string): PyValue | undefined =>
-		state.entries.get(`s${k}`)?.[1];
-	for (const [, [k]] of state.entries) {
+	const get = (k: string): PyValue | undefined => dictGet(state, k);
+	for (const [, [key]] of state.entries) {
+		const k = strOf(key);
 		if (
-			typeof k !== "string" ||
+			k === null ||
 			![
 				"subclass",
 				"shape",
@@ -271,7 +274,7 @@ export function wrapperState(state: PyValue): WrapperState {
 			].includes(k)
 		) {
 			throw new MalformedError(
-				`joblib NumpyArrayWrapper state has an unknown key ${JSON.stringify(String(k)).slice(0, 80)}`,
+				`joblib NumpyArrayWrapper state has an unknown key ${JSON.stringify(String(k ?? key)).slice(0, 80)}`,
 			);
 		}
 	}
@@ -287,7 +290,7 @@ export function wrapperState(state: PyValue): WrapperState {
 		);
 	}
 	const shape = shapeOf(get("shape") ?? null, true);
-	const order = get("order");
+	const order = strOf(get("order"));
 	if (order !== "C" && order !== "F")
 		throw new MalformedError(
 			"joblib NumpyArrayWrapper: order must be 'C' or 'F'",

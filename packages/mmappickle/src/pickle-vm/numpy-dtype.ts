@@ -14,11 +14,13 @@ import {
 } from "@arraystore/core";
 import {
 	DTypeValue,
+	dictGet,
 	isInt,
 	PyBytes,
 	PyDict,
 	PyTuple,
 	type PyValue,
+	strOf,
 } from "./values.js";
 
 const TYPESTR = /^([biufcSUVMmO])(\d*)$/;
@@ -54,8 +56,9 @@ function parseState(items: readonly PyValue[]): State {
 			throw new MalformedError("numpy dtype state: bad integer");
 		return v;
 	};
-	const str = (v: PyValue): string => {
-		if (typeof v !== "string")
+	const str = (value: PyValue): string => {
+		const v = strOf(value);
+		if (v === null)
 			throw new MalformedError("numpy dtype state: byte order is not a str");
 		return v;
 	};
@@ -190,10 +193,11 @@ function structuredDType(st: State): DType {
 			"numpy dtype state: structured dtype without names/fields",
 		);
 	const fields: Field[] = [];
-	for (const nameValue of st.names.items) {
-		if (typeof nameValue !== "string")
+	for (const item of st.names.items) {
+		const nameValue = strOf(item);
+		if (nameValue === null)
 			throw new MalformedError("numpy dtype state: field name is not a str");
-		const entry = st.fields.entries.get(`s${nameValue}`)?.[1];
+		const entry = dictGet(st.fields, nameValue);
 		if (!(entry instanceof PyTuple) || entry.items.length < 2)
 			throw new MalformedError(
 				`numpy dtype state: bad field ${JSON.stringify(nameValue)}`,

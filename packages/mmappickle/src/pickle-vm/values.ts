@@ -222,6 +222,26 @@ export type PyValue =
 	| MaskedArrayRef
 	| Pending;
 
+/**
+ * A Python 3 `str`, or a Python 2 `str` (raw bytes, read as latin-1) as old pickles carry them
+ * for dtype codes, byte orders and dict keys; null for anything else.
+ */
+export function strOf(v: PyValue | undefined): string | null {
+	if (typeof v === "string") return v;
+	if (v instanceof PyBytes && !v.bytearray && v.bytes.length <= 1024)
+		return Buffer.from(v.bytes).toString("latin1");
+	return null;
+}
+
+/** The value of a dict entry whose key is the (Python 2 or 3) string `key`. */
+export function dictGet(d: PyDict, key: string): PyValue | undefined {
+	const hit = d.entries.get(`s${key}`);
+	if (hit) return hit[1];
+	for (const [k, v] of d.entries.values())
+		if (k instanceof PyBytes && strOf(k) === key) return v;
+	return undefined;
+}
+
 /** True for Python `int` (JS integer number or bigint); bools are not ints here. */
 export function isInt(v: PyValue): v is number | bigint {
 	return (
