@@ -1,10 +1,10 @@
 import { readdirSync, readFileSync } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import { join } from "node:path";
+import { FORMATS_DIR } from "@arraystore/conformance";
 import { isArrayStoreError } from "@arraystore/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { FORMATS_DIR } from "../../conformance/src/fixtures.js";
 import { readNpyHeader } from "../src/header.js";
 
 // Every fixture's preamble, header and (up to 256) data bytes: the seeds the mutations start from.

@@ -1,11 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { FORMATS_DIR, formatsManifest } from "@arraystore/conformance";
 import { isArrayStoreError, parseDType, withByteOrder } from "@arraystore/core";
 import { describe, expect, it } from "vitest";
-import {
-	FORMATS_DIR,
-	formatsManifest,
-} from "../../conformance/src/fixtures.js";
 import { parseNpyHeader } from "../src/header.js";
 import { formatNpyHeader, wrapHeader } from "../src/header-write.js";
 import { parsePyLiteral } from "../src/literal.js";

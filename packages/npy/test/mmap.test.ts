@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from "node:fs";
+import { tempDir } from "@arraystore/conformance";
 import { createRegistry } from "@arraystore/core/node";
 import { describe, expect, it } from "vitest";
-import { tempDir } from "../../conformance/src/temp.js";
 import { npyAdapter, openNpy } from "../src/index.js";
 
 const registry = createRegistry([npyAdapter]);
@@ -62,5 +62,24 @@ describe("npy: memory-mapped slices", () => {
 		// memory holds at most the read path's not-yet-collected 4 MiB temporaries.
 		expect(fileGrown).toBeLessThan(slices * 4 * MiB + 8 * MiB);
 		expect(grown).toBeLessThan(slices * 8 * MiB + 24 * MiB);
+	});
+
+	it("addresses more than 2^31 elements of a sparse file", async () => {
+		await using tmp = await tempDir();
+		const file = tmp.join("huge.npy");
+		const n = 2 ** 31 + 10;
+		{
+			await using s = await registry.create(file, { dtype: "|u1", shape: [n] });
+			await s.write([{ start: n - 4 }], new Uint8Array([1, 2, 3, 4]));
+			await s.write([5], 9);
+		}
+		await using back = await registry.open(file);
+		expect(back.info.shape).toEqual([n]);
+		expect([...(await back.read([{ start: n - 6 }])).bytes]).toEqual([
+			0, 0, 1, 2, 3, 4,
+		]);
+		expect([...(await back.read([{ start: 4, stop: 7 }])).bytes]).toEqual([
+			0, 9, 0,
+		]);
 	});
 });

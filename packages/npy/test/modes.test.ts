@@ -1,10 +1,8 @@
 import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { python, sha256, skipNote, tempDir } from "@arraystore/conformance";
 import { makeArrayData, parseDType } from "@arraystore/core";
 import { createRegistry } from "@arraystore/core/node";
 import { describe, expect, it } from "vitest";
-import { sha256 } from "../../conformance/src/fixtures.js";
-import { python, skipNote } from "../../conformance/src/python.js";
-import { tempDir } from "../../conformance/src/temp.js";
 import {
 	appendNpy,
 	formatNpyHeader,

@@ -1,12 +1,8 @@
 import { join } from "node:path";
+import { FORMATS_DIR, formatsManifest, sha256 } from "@arraystore/conformance";
 import { isBigEndian, parseDType, swapInPlace } from "@arraystore/core";
 import { createRegistry } from "@arraystore/core/node";
 import { describe, expect, it } from "vitest";
-import {
-	FORMATS_DIR,
-	formatsManifest,
-	sha256,
-} from "../../conformance/src/fixtures.js";
 import { npyAdapter } from "../src/index.js";
 
 const registry = createRegistry([npyAdapter]);

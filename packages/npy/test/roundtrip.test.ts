@@ -1,6 +1,15 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
+	FORMATS_DIR,
+	formatsManifest,
+	python,
+	pythonLegacy,
+	sha256,
+	skipNote,
+	tempDir,
+} from "@arraystore/conformance";
+import {
 	type DType,
 	makeArrayData,
 	parseDType,
@@ -9,17 +18,6 @@ import {
 } from "@arraystore/core";
 import { createRegistry } from "@arraystore/core/node";
 import { describe, expect, it } from "vitest";
-import {
-	FORMATS_DIR,
-	formatsManifest,
-	sha256,
-} from "../../conformance/src/fixtures.js";
-import {
-	python,
-	pythonLegacy,
-	skipNote,
-} from "../../conformance/src/python.js";
-import { tempDir } from "../../conformance/src/temp.js";
 import { npyAdapter } from "../src/index.js";
 
 const registry = createRegistry([npyAdapter]);

@@ -7,6 +7,7 @@ import {
 	type ArrayDriver,
 	type ArrayInfo,
 	ClosedError,
+	ReadOnlyError,
 	type Region,
 	UnsupportedError,
 } from "@arraystore/core";
@@ -18,13 +19,19 @@ import type { InflateCursor } from "../zip/inflate-cursor.js";
 /** Adapter name used in errors. */
 export const NPZ_ADAPTER = "npz";
 
-/** A read-only driver over a deflated member. */
+/**
+ * A driver over a deflated member. Reads inflate the stream; the first write (mode r+) calls
+ * `materialize`, which inflates the member into a temporary `.npy` that the archive deflates
+ * again at close, and from then on everything goes to that file.
+ */
 export class DeflatedMemberDriver implements ArrayDriver {
 	readonly info: ArrayInfo;
 	readonly #cursor: InflateCursor;
 	readonly #header: NpyHeader;
 	readonly #target: string;
 	readonly #onClose: () => void;
+	readonly #materialize: (() => Promise<ArrayDriver>) | null;
+	#copy: Promise<ArrayDriver> | null = null;
 	#closing: Promise<void> | null = null;
 
 	constructor(
@@ -32,11 +39,13 @@ export class DeflatedMemberDriver implements ArrayDriver {
 		header: NpyHeader,
 		target: string,
 		onClose: () => void,
+		materialize: (() => Promise<ArrayDriver>) | null,
 	) {
 		this.#cursor = cursor;
 		this.#header = header;
 		this.#target = target;
 		this.#onClose = onClose;
+		this.#materialize = materialize;
 		const order = header.fortranOrder ? "F" : "C";
 		this.info = Object.freeze({
 			dtype: header.dtype,
@@ -57,8 +66,8 @@ export class DeflatedMemberDriver implements ArrayDriver {
 		out: Uint8Array,
 		signal?: AbortSignal,
 	): Promise<void> {
-		if (this.#closing)
-			throw new ClosedError("the npz member is closed", this.#details());
+		this.#check();
+		if (this.#copy) return (await this.#copy).read(region, out, signal);
 		const h = this.#header;
 		const runs = boxRuns(
 			h.shape,
@@ -71,16 +80,42 @@ export class DeflatedMemberDriver implements ArrayDriver {
 		await this.#cursor.read(runs, out, signal);
 	}
 
-	async write(): Promise<void> {
-		throw new UnsupportedError(
-			"deflated npz members are read-only (a deflate stream cannot be patched); open with mode c, or rewrite the member with createArray",
-			this.#details(),
-		);
+	async write(
+		region: Region,
+		bytes: Uint8Array,
+		signal?: AbortSignal,
+	): Promise<void> {
+		this.#check();
+		if (this.#materialize === null)
+			throw new ReadOnlyError("opened read-only (mode r)", this.#details());
+		this.#copy ??= this.#materialize();
+		const copy = await this.#copy;
+		if (!copy.write)
+			throw new ReadOnlyError("opened read-only", this.#details());
+		await copy.write(region, bytes, signal);
+	}
+
+	async flush(options?: { readonly durable?: boolean }): Promise<void> {
+		this.#check();
+		if (this.#copy) await (await this.#copy).flush?.(options);
 	}
 
 	close(): Promise<void> {
-		this.#closing ??= this.#cursor.close().finally(this.#onClose);
+		this.#closing ??= (async () => {
+			try {
+				const copy = this.#copy ? await this.#copy.catch(() => null) : null;
+				await copy?.close();
+			} finally {
+				await this.#cursor.close();
+				this.#onClose();
+			}
+		})();
 		return this.#closing;
+	}
+
+	#check(): void {
+		if (this.#closing)
+			throw new ClosedError("the npz member is closed", this.#details());
 	}
 
 	#details() {

@@ -3,6 +3,7 @@
  * keys are the member names without `.npy`. Single arrays open as `file.npz#key`.
  */
 import { access } from "node:fs/promises";
+import { resolve } from "node:path";
 import {
 	AlreadyExistsError,
 	type ArrayAdapter,
@@ -79,8 +80,11 @@ export const npzAdapter: ArrayAdapter = {
 	},
 
 	async open(target: string, options: DriverOpenOptions): Promise<ArrayDriver> {
-		const mode = options.mode === "r+" ? "r+" : "r";
-		const archive = await openNpz(target, mode, options.adapterOptions);
+		const { archive, release } = await acquire(
+			target,
+			options.mode === "r+" ? "r+" : "r",
+			options.adapterOptions,
+		);
 		try {
 			let path = options.path;
 			if (path === "" || path === "/") {
@@ -96,12 +100,13 @@ export const npzAdapter: ArrayAdapter = {
 				}
 				path = keys[0] as string;
 			}
-			return closingArchive(
+			return releasing(
 				await archive.openArray(path, { ...options, path }),
 				archive,
+				release,
 			);
 		} catch (err) {
-			await archive.close().catch(() => undefined);
+			await release().catch(() => undefined);
 			throw err;
 		}
 	},
@@ -110,38 +115,35 @@ export const npzAdapter: ArrayAdapter = {
 		target: string,
 		options: DriverCreateOptions,
 	): Promise<ArrayDriver> {
-		if (options.path === "" || options.path === "/")
+		if (options.path === "" || options.path === "/") {
 			throw new UnsupportedError(
 				`name the array inside ${target}: ${target}#<key>`,
 				{ target, adapter: NPZ_ADAPTER },
 			);
-		const exists = await access(target).then(
-			() => true,
-			() => false,
+		}
+		// w+ on a member: create the archive if missing, leave other members alone.
+		const { archive, release } = await acquire(
+			target,
+			"r+",
+			options.adapterOptions,
 		);
-		if (exists && options.exclusive) {
-			const probe = await openNpz(target, "r", options.adapterOptions);
-			const taken = probe.keys().includes(options.path.replace(/^\/+/, ""));
-			await probe.close();
-			if (taken)
+		try {
+			if (
+				options.exclusive &&
+				archive.keys().includes(options.path.replace(/^\/+/, ""))
+			) {
 				throw new AlreadyExistsError(
 					`${target} already holds ${options.path}`,
 					{ target, adapter: NPZ_ADAPTER },
 				);
-		}
-		// w+ on a member: create the archive if missing, leave other members alone.
-		const archive = await openNpz(
-			target,
-			exists ? "r+" : "w+",
-			options.adapterOptions,
-		);
-		try {
-			return closingArchive(
+			}
+			return releasing(
 				await archive.createArray(options.path, options),
 				archive,
+				release,
 			);
 		} catch (err) {
-			await archive.close().catch(() => undefined);
+			await release().catch(() => undefined);
 			throw err;
 		}
 	},
@@ -157,8 +159,71 @@ export const npzAdapter: ArrayAdapter = {
 
 // --- internal ---
 
-/** A member driver that also closes its archive (single-array opens). */
-function closingArchive(inner: ArrayDriver, archive: NpzArchive): ArrayDriver {
+interface SharedArchive {
+	readonly ready: Promise<NpzArchive>;
+	refs: number;
+	closing: Promise<void> | null;
+}
+
+// Single-array opens and creates of one archive share one writable instance per process, so
+// arrays created one after another (or while others are open) land in the same directory
+// instead of overwriting each other's.
+const shared = new Map<string, SharedArchive>();
+
+/**
+ * The archive at `target` for a single-array open or create: the shared writable instance if
+ * one is open, else a new one ("r" stays private; "r+" opens or creates the archive and shares it).
+ */
+async function acquire(
+	target: string,
+	mode: "r" | "r+",
+	adapterOptions: Readonly<Record<string, unknown>>,
+): Promise<{ archive: NpzArchive; release: () => Promise<void> }> {
+	const key = resolve(target);
+	for (let s = shared.get(key); s?.closing; s = shared.get(key))
+		await s.closing.catch(() => undefined);
+	let entry = shared.get(key);
+	if (entry === undefined) {
+		if (mode === "r") {
+			const archive = await openNpz(target, "r", adapterOptions);
+			return { archive, release: () => archive.close() };
+		}
+		const ready = access(target).then(
+			() => openNpz(target, "r+", adapterOptions),
+			() => openNpz(target, "w+", adapterOptions),
+		);
+		entry = { ready, refs: 0, closing: null };
+		shared.set(key, entry);
+		ready.catch(() => shared.delete(key));
+	}
+	const s = entry;
+	s.refs++;
+	let archive: NpzArchive;
+	try {
+		archive = await s.ready;
+	} catch (err) {
+		s.refs--;
+		throw err;
+	}
+	let released = false;
+	return {
+		archive,
+		release: () => {
+			if (released) return s.closing ?? Promise.resolve();
+			released = true;
+			if (--s.refs > 0) return Promise.resolve();
+			s.closing = archive.close().finally(() => shared.delete(key));
+			return s.closing;
+		},
+	};
+}
+
+/** A member driver that also releases its archive (single-array opens). */
+function releasing(
+	inner: ArrayDriver,
+	archive: NpzArchive,
+	release: () => Promise<void>,
+): ArrayDriver {
 	let closing: Promise<void> | null = null;
 	const write = inner.write;
 	return {
@@ -178,7 +243,7 @@ function closingArchive(inner: ArrayDriver, archive: NpzArchive): ArrayDriver {
 			await archive.flush();
 		},
 		close(): Promise<void> {
-			closing ??= inner.close().finally(() => archive.close());
+			closing ??= inner.close().finally(release);
 			return closing;
 		},
 	};

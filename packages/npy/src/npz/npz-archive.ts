@@ -30,6 +30,7 @@ import { formatNpyHeader } from "../header-write.js";
 import {
 	createNpy,
 	type NpyDriver,
+	type OpenNpyOptions,
 	openNpy,
 	openRegion,
 } from "../npy-driver.js";
@@ -244,12 +245,17 @@ export class NpzArchive implements ContainerDriver {
 				},
 				{ ...this.#options, available: m.record.uncompressedSize },
 			);
+			const materialize =
+				mode === "r+"
+					? () => this.#materialize(m, cursor, { ...tuning, mode: "r+" })
+					: null;
 			let driver: ArrayDriver | undefined;
 			driver = new DeflatedMemberDriver(
 				cursor,
 				header,
 				target,
 				() => driver && this.#open.delete(driver),
+				materialize,
 			);
 			return this.#track(driver);
 		} catch (err) {
@@ -521,6 +527,55 @@ export class NpzArchive implements ContainerDriver {
 		m.pending = null;
 		this.#appendAt = at + headerLen + compressedSize;
 		await rm(temp, { force: true });
+	}
+
+	/**
+	 * Inflates a deflated member into a temporary `.npy` (it becomes pending: deflated again into
+	 * the archive at close, its old bytes left as dead space) and opens that file.
+	 */
+	async #materialize(
+		m: Member,
+		cursor: InflateCursor,
+		options: OpenNpyOptions,
+	): Promise<ArrayDriver> {
+		const temp = this.#tempPath();
+		let out: FileHandle;
+		try {
+			out = await open(temp, "wx", 0o666);
+		} catch (err) {
+			throw tag(err, this.#details());
+		}
+		try {
+			const buf = new Uint8Array(
+				Math.min(1024 * 1024, Math.max(1, cursor.size)),
+			);
+			for (let at = 0; at < cursor.size; at += buf.length) {
+				const n = Math.min(buf.length, cursor.size - at);
+				await cursor.read(
+					[{ position: at, length: n, outOffset: 0 }],
+					buf,
+					options.signal,
+				);
+				await writeAt(out, buf.subarray(0, n), at);
+			}
+		} catch (err) {
+			await out.close().catch(() => undefined);
+			await rm(temp, { force: true });
+			throw err;
+		}
+		await out.close();
+		m.pending = temp;
+		m.dataOffset = null;
+		m.crcStale = false;
+		this.#changed = true;
+		return openNpy(temp, options);
+	}
+
+	#tempPath(): string {
+		return join(
+			dirname(this.#path),
+			`.${basename(this.#path)}.${randomBytes(6).toString("hex")}.npy.tmp`,
+		);
 	}
 
 	async #dataOffset(m: Member): Promise<number> {
