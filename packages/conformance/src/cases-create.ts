@@ -107,9 +107,12 @@ export function createCases(ctx: SuiteContext): void {
 				const target = options.makeTarget(tmp.path, "huge");
 				const n = 2 ** 31 + 10;
 				{
-					await using store = await create(target, "|u1", [n], {
-						chunks: [2 ** 26],
-					});
+					await using store = await create(
+						target,
+						"|u1",
+						[n],
+						caps.chunked ? { chunks: [2 ** 26] } : {},
+					);
 					await store.write([{ start: n - 4 }], new Uint8Array([1, 2, 3, 4]));
 					await store.write([5], 9);
 				}

@@ -135,6 +135,7 @@ class Container implements ContainerStore {
 			if (mode === "c" && !adapter.capabilities.modes.includes("c"))
 				throw new UnsupportedError(`${adapter.name} has no mode 'c'`);
 			const native = mode === "c" && adapter.nativeCopyOnWrite === true;
+			const overlay = options.maxOverlayBytes ?? this.#ctx.maxOverlayBytes;
 			const driver = await this.#driver.openArray(checkMemberPath(path), {
 				mode: mode === "c" && !native ? "r" : mode,
 				path,
@@ -149,8 +150,9 @@ class Container implements ContainerStore {
 				...(options.shape !== undefined ? { shape: options.shape } : {}),
 				...(options.order !== undefined ? { order: options.order } : {}),
 				...(options.offset !== undefined ? { offset: options.offset } : {}),
+				...(overlay !== undefined ? { maxOverlayBytes: overlay } : {}),
 			});
-			return this.#track(driver, path, mode, options.maxOverlayBytes);
+			return this.#track(driver, path, mode, overlay);
 		});
 	}
 

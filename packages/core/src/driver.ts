@@ -64,6 +64,8 @@ export interface DriverOpenOptions {
 	readonly order?: Order;
 	readonly offset?: number;
 	readonly adapterOptions: Readonly<Record<string, unknown>>;
+	/** Mode "c" handled natively: the cap on privately held bytes (default 256 MiB). */
+	readonly maxOverlayBytes?: number;
 	readonly signal?: AbortSignal;
 }
 

@@ -204,6 +204,11 @@ export class AdapterRegistry {
 				path,
 				adapterOptions: options.adapterOptions ?? {},
 				signal: options.signal,
+				...((options as OpenExistingOptions).maxOverlayBytes !== undefined
+					? {
+							maxOverlayBytes: (options as OpenExistingOptions).maxOverlayBytes,
+						}
+					: {}),
 				...(options.dtype !== undefined
 					? { dtype: parseDType(options.dtype) }
 					: {}),
