@@ -87,7 +87,7 @@ function py2Pickle(): Buffer {
 		Buffer.concat([b(0x55, t.length), Buffer.from(t, "latin1")]);
 	const g = (m: string, n: string) => Buffer.from(`c${m}\n${n}\n`, "latin1");
 	const data = Buffer.alloc(24);
-	[1.5, -2, 3].forEach((v, i) => data.writeDoubleLE(v, i * 8));
+	for (const [i, v] of [1.5, -2, 3].entries()) data.writeDoubleLE(v, i * 8);
 	return Buffer.concat([
 		b(0x80, 0x02, 0x7d, 0x71, 0x00),
 		s("x"),
