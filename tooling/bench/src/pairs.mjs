@@ -76,14 +76,7 @@ export const PAIRS = [
 		source: "npy",
 		ext: ".h5",
 		uncompressed: false,
-		ours: (c) => [
-			"--chunks",
-			list(c.chunks),
-			"--codec",
-			"shuffle,gzip:1",
-			"--name",
-			"data",
-		],
+		ours: (c) => ["--chunks", list(c.chunks), "--codec", "shuffle,gzip:1"],
 		peers: [
 			{
 				name: "h5py",

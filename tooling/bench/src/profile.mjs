@@ -32,6 +32,23 @@ export function categoryOf(url, functionName) {
  */
 export function summariseProfile(profile) {
 	const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+	const parent = new Map();
+	for (const n of profile.nodes)
+		for (const c of n.children ?? []) parent.set(c, n.id);
+	// wasm frames carry no library name: charge them to the nearest JS caller's package.
+	const categoryOfNode = (n) => {
+		const cf = n.callFrame;
+		const name = cf.functionName || "(anonymous)";
+		if (!cf.url.startsWith("wasm://")) return categoryOf(cf.url, name);
+		let p = parent.get(n.id);
+		while (p !== undefined) {
+			const pn = byId.get(p);
+			if (pn && pn.callFrame.url && !pn.callFrame.url.startsWith("wasm://"))
+				return `${categoryOf(pn.callFrame.url, pn.callFrame.functionName)} (wasm)`;
+			p = parent.get(p);
+		}
+		return "(wasm)";
+	};
 	const self = new Map();
 	for (let i = 0; i < profile.samples.length; i++) {
 		const id = profile.samples[i];
@@ -46,14 +63,14 @@ export function summariseProfile(profile) {
 		if (!n) continue;
 		const cf = n.callFrame;
 		const name = cf.functionName || "(anonymous)";
-		const file = cf.url
-			? cf.url
+		const cat = categoryOfNode(n);
+		const file = cf.url.startsWith("wasm://")
+			? cat
+			: cf.url
 					.replace(/^file:\/\//, "")
-					.replace(/^.*\/(packages|apps|node_modules)\//, "$1/")
-			: "";
-		const key = `${name} ${file}:${cf.lineNumber + 1}`;
+					.replace(/^.*\/(packages|apps|node_modules)\//, "$1/");
+		const key = cf.url ? `${name} ${file}:${cf.lineNumber + 1}` : name;
 		functions.set(key, (functions.get(key) ?? 0) + us);
-		const cat = categoryOf(cf.url, name);
 		categories.set(cat, (categories.get(cat) ?? 0) + us);
 		total += us;
 	}
@@ -100,7 +117,10 @@ export async function profileOurs(o) {
 		.filter((f) => f.endsWith(".cpuprofile"))
 		.sort()) {
 		const p = JSON.parse(await readFile(join(o.dir, f), "utf8"));
-		threads.push({ file: f, ...summariseProfile(p) });
+		// CPU.<date>.<time>.<pid>.<thread id>.<seq>.cpuprofile; thread 0 is the main thread.
+		const tid = f.split(".")[4];
+		const thread = tid === "0" ? "main thread" : `worker thread ${tid}`;
+		threads.push({ file: f, thread, ...summariseProfile(p) });
 	}
 	o.log(
 		`  [profile] ${threads.length} thread profile(s), wall ${s.wall.toFixed(2)} s`,

@@ -129,7 +129,7 @@ export function toMarkdown(report) {
 			);
 			for (const t of p.threads) {
 				lines.push(
-					`**${t.file}** (${f0(t.sampledMs)} ms sampled)`,
+					`**${t.thread ?? t.file}** (${f0(t.sampledMs)} ms sampled)`,
 					"",
 					"| by package | ms | share |",
 					"| --- | ---: | ---: |",

@@ -125,7 +125,9 @@ export async function warm(path) {
 /** @param {string} path */
 export async function remove(path) {
 	await rm(path, { recursive: true, force: true });
+	// The converter's leftovers of an interrupted or failed run.
 	await rm(`${path}.partial`, { recursive: true, force: true });
+	await rm(`${path}.partial.journal`, { recursive: true, force: true });
 }
 
 /** @param {string} path bytes on disk of a file or directory tree */
