@@ -43,7 +43,7 @@ export function summariseProfile(profile) {
 		let p = parent.get(n.id);
 		while (p !== undefined) {
 			const pn = byId.get(p);
-			if (pn && pn.callFrame.url && !pn.callFrame.url.startsWith("wasm://"))
+			if (pn?.callFrame.url && !pn.callFrame.url.startsWith("wasm://"))
 				return `${categoryOf(pn.callFrame.url, pn.callFrame.functionName)} (wasm)`;
 			p = parent.get(p);
 		}
