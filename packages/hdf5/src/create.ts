@@ -30,6 +30,7 @@ import type { H5File } from "./file-handle.js";
 import { encodeScalar } from "./fill-value.js";
 import { pipelineFor, type WriteFilter } from "./filters.js";
 import { patchDataset } from "./header-patch.js";
+import { linkAt } from "./links.js";
 import { encodeDatatype, encodePipeline } from "./messages.js";
 import type { H5WriteMetadata } from "./module.js";
 import { parentPath } from "./paths.js";
@@ -76,12 +77,9 @@ function existsAs(
 	file: H5File,
 	path: string,
 ): "group" | "dataset" | "other" | null {
-	const t = file.call(`look up ${path}`, (api, id) => api.get_type(id, path));
-	const api = file.runtime.api;
-	if (t < 0) return null;
-	if (t === api.H5G_GROUP) return "group";
-	if (t === api.H5G_DATASET) return "dataset";
-	return "other";
+	const link = linkAt(file, path);
+	if (link === null) return null;
+	return link.kind === "hard" ? link.type : "other";
 }
 
 /** Creates every missing group above `path`. */

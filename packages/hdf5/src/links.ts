@@ -27,6 +27,7 @@ export type LinkKind =
 /** The link at one absolute path (null when nothing is there); never follows external links. */
 export function linkAt(file: H5File, path: string): LinkKind | null {
 	if (path === "/") return { kind: "hard", type: "group" };
+	if (!pathExists(file, path)) return null;
 	const ext = file.call(`inspect ${path}`, (api, id) =>
 		api.get_external_link(id, path),
 	);
@@ -40,11 +41,11 @@ export function linkAt(file: H5File, path: string): LinkKind | null {
 		const target = soft.startsWith("/")
 			? soft
 			: `${path.slice(0, path.lastIndexOf("/")) || ""}/${soft}`;
-		const hop = externalPrefix(file, target);
+		const hop = walkPath(file, target, 1);
 		return {
 			kind: "soft",
 			target: soft,
-			resolves: hop ? "other" : typeOf(file, target),
+			resolves: hop === "missing" ? null : hop ? "other" : typeOf(file, target),
 		};
 	}
 	const type = typeOf(file, path);
@@ -63,45 +64,69 @@ function typeOf(
 	return "other";
 }
 
+/**
+ * Walks `path` component by component without letting HDF5 traverse anything it should not:
+ * each name is looked up in its parent's listing before HDF5 is asked about it (h5wasm's link
+ * queries raise HDF5 errors for missing paths). Returns the first external link on the way,
+ * "missing" when a component does not exist, or null.
+ */
+function walkPath(
+	file: H5File,
+	path: string,
+	depth: number,
+):
+	| { readonly at: string; readonly file: string; readonly path: string }
+	| "missing"
+	| null {
+	// Soft-link cycles: HDF5 itself gives up after 16 hops.
+	if (depth > 16) return null;
+	const parts = path.split("/").filter((p) => p !== "");
+	let at = "";
+	for (let i = 0; i < parts.length; i++) {
+		const part = parts[i] as string;
+		const parent = at === "" ? "/" : at;
+		const names = file.call(`list ${parent}`, (api, id) =>
+			api.get_names(id, parent, false),
+		);
+		if (!names.includes(part)) return "missing";
+		at = `${at}/${part}`;
+		const ext = file.call(`inspect ${at}`, (api, id) =>
+			api.get_external_link(id, at),
+		);
+		if (typeof ext.filename === "string" && typeof ext.obj_path === "string")
+			return { at, file: ext.filename, path: ext.obj_path };
+		const soft = file.call(`inspect ${at}`, (api, id) =>
+			api.get_symbolic_link(id, at),
+		);
+		if (typeof soft === "string") {
+			const hop = walkPath(
+				file,
+				soft.startsWith("/") ? soft : `${parent === "/" ? "" : parent}/${soft}`,
+				depth + 1,
+			);
+			if (hop !== null) return hop;
+		}
+		if (i < parts.length - 1 && typeOf(file, at) !== "group") return "missing";
+	}
+	return null;
+}
+
 /** The first component of `path` that is an external link, if any. */
 export function externalPrefix(
 	file: H5File,
 	path: string,
-	depth = 0,
 ): {
 	readonly at: string;
 	readonly file: string;
 	readonly path: string;
 } | null {
-	// Soft-link cycles: HDF5 itself gives up after 16 hops.
-	if (depth > 16) return null;
-	const parts = path.split("/").filter((p) => p !== "");
-	let at = "";
-	for (const part of parts) {
-		at = `${at}/${part}`;
-		const exists = file.call(`inspect ${at}`, (api, id) =>
-			api.get_external_link(id, at),
-		);
-		if (
-			typeof exists.filename === "string" &&
-			typeof exists.obj_path === "string"
-		)
-			return { at, file: exists.filename, path: exists.obj_path };
-		const soft = file.call(`inspect ${at}`, (api, id) =>
-			api.get_symbolic_link(id, at),
-		);
-		if (typeof soft === "string") {
-			const hop = externalPrefix(
-				file,
-				soft.startsWith("/")
-					? soft
-					: `${at.slice(0, at.lastIndexOf("/"))}/${soft}`,
-				depth + 1,
-			);
-			if (hop) return hop;
-		}
-	}
-	return null;
+	const r = walkPath(file, path, 0);
+	return r === "missing" ? null : r;
+}
+
+/** True when every component of `path` exists (links are not followed out of the file). */
+export function pathExists(file: H5File, path: string): boolean {
+	return walkPath(file, path, 0) !== "missing";
 }
 
 /** Where an external link leads: the target file (resolved) and the path inside it. */

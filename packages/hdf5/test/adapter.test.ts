@@ -1,0 +1,211 @@
+// Adapter surface: sniffing, dtype checks, paths, modes, links, containers and errors.
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { FORMATS_DIR, tempDir } from "@arraystore/conformance";
+import { isArrayStoreError, type Probe, parseDType } from "@arraystore/core";
+import { describe, expect, it } from "vitest";
+import { hdf5Adapter } from "../src/index.js";
+import { createOpts, openDriver, readAll } from "./helpers.js";
+
+const fixture = (name: string): string => join(FORMATS_DIR, "hdf5", name);
+
+function probe(
+	head: Uint8Array,
+	signatures: [number, Uint8Array][] = [],
+): Probe {
+	return {
+		path: "x",
+		extension: ".bin",
+		size: 4096,
+		isDirectory: false,
+		head,
+		entries: [],
+		hasSidecar: false,
+		signatures: new Map(signatures),
+	};
+}
+
+async function code(p: Promise<unknown>): Promise<string | undefined> {
+	try {
+		await p;
+		return undefined;
+	} catch (err) {
+		if (!isArrayStoreError(err)) throw err;
+		return err.code;
+	}
+}
+
+describe("hdf5: sniff and dtypes", () => {
+	const sig = Uint8Array.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
+	it("sniffs the signature at 0 and after a user block", () => {
+		expect(
+			hdf5Adapter.sniff?.(
+				probe(readFileSync(fixture("types.h5")).subarray(0, 4096)),
+			),
+		).toBe(true);
+		expect(hdf5Adapter.sniff?.(probe(new Uint8Array(4096), [[512, sig]]))).toBe(
+			true,
+		);
+		expect(
+			hdf5Adapter.sniff?.(
+				probe(new Uint8Array(4096), [[512, new Uint8Array(8)]]),
+			),
+		).toBe(false);
+		expect(
+			hdf5Adapter.sniff?.(
+				probe(Uint8Array.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59])),
+			),
+		).toBe(false);
+	});
+	it("accepts what HDF5 can hold and refuses U and long double", () => {
+		for (const s of ["|b1", "<f2", "<c16", "|S3", "<M8[ns]", "|V4", ">f8"])
+			expect(hdf5Adapter.checkDType(parseDType(s)).ok).toBe(true);
+		for (const s of ["<U3", "<f16"])
+			expect(hdf5Adapter.checkDType(parseDType(s)).ok).toBe(false);
+	});
+});
+
+describe("hdf5: opening", () => {
+	it("opens the only dataset of a file without a path, and asks for one otherwise", async () => {
+		const d = await hdf5Adapter.open(fixture("contiguous.h5"), {
+			mode: "r",
+			path: "",
+			adapterOptions: {},
+		});
+		expect(d.info.shape).toEqual([20, 30]);
+		await d.close();
+		expect(
+			await code(
+				hdf5Adapter.open(fixture("multi.h5"), {
+					mode: "r",
+					path: "",
+					adapterOptions: {},
+				}),
+			),
+		).toBe("INVALID_SELECTION");
+	});
+	it("maps missing files, paths, groups and '..' to typed errors", async () => {
+		expect(await code(openDriver(fixture("nope.h5"), "/x"))).toBe("NOT_FOUND");
+		expect(await code(openDriver(fixture("multi.h5"), "/missing"))).toBe(
+			"NOT_FOUND",
+		);
+		expect(await code(openDriver(fixture("multi.h5"), "/nested"))).toBe(
+			"NOT_FOUND",
+		);
+		expect(await code(openDriver(fixture("multi.h5"), "/nested/../grid"))).toBe(
+			"INVALID_SELECTION",
+		);
+	});
+	it("reports a file that is not HDF5, or is truncated, as malformed", async () => {
+		await using tmp = await tempDir();
+		const bad = tmp.join("bad.h5");
+		writeFileSync(bad, "not an hdf5 file at all");
+		expect(await code(openDriver(bad, "/x"))).toBe("MALFORMED");
+		const cut = tmp.join("cut.h5");
+		writeFileSync(cut, readFileSync(fixture("multi.h5")).subarray(0, 600));
+		const c = await code(openDriver(cut, "/grid"));
+		expect(["MALFORMED", "NOT_FOUND", "IO_ERROR"]).toContain(c);
+	});
+	it("reads through a soft link and follows an external link only when allowed, inside the directory", async () => {
+		const soft = await openDriver(fixture("links.h5"), "/soft_to_data");
+		const data = await openDriver(fixture("links.h5"), "/data");
+		expect(await readAll(soft)).toEqual(await readAll(data));
+		await soft.close();
+		await data.close();
+		expect(await code(openDriver(fixture("links.h5"), "/external"))).toBe(
+			"UNSUPPORTED",
+		);
+		const ext = await openDriver(fixture("links.h5"), "/external", "r", {
+			followExternalLinks: true,
+		});
+		expect(ext.info.shape).toEqual([4, 4]);
+		await ext.close();
+		// The same link, but its target is outside the linking file's directory.
+		await using tmp = await tempDir();
+		copyFileSync(fixture("links.h5"), tmp.join("links.h5"));
+		expect(
+			await code(
+				openDriver(tmp.join("links.h5"), "/external", "r", {
+					followExternalLinks: true,
+				}),
+			),
+		).toBe("NOT_FOUND");
+		await using tmp2 = await tempDir();
+		copyFileSync(
+			fixture("links_target.h5"),
+			join(tmp2.path, "links_target.h5"),
+		);
+		expect(existsSync(join(tmp.path, "links_target.h5"))).toBe(false);
+	});
+});
+
+describe("hdf5: modes and containers", () => {
+	it("r has no write; r+ writes persist; attributes round-trip on files, groups and datasets", async () => {
+		await using tmp = await tempDir();
+		const file = tmp.join("m.h5");
+		const d = await hdf5Adapter.create?.(
+			file,
+			createOpts("/g/x", "<f8", [4], { attrs: { a: 1.5 } }),
+		);
+		if (!d) throw new Error("no create");
+		await d.write?.(
+			{ start: [0], shape: [4] },
+			new Uint8Array(Float64Array.of(1, 2, 3, 4).buffer),
+		);
+		await d.close();
+		const r = await openDriver(file, "/g/x");
+		expect(r.write).toBeUndefined();
+		await r.close();
+		const w = await openDriver(file, "/g/x", "r+");
+		await w.write?.(
+			{ start: [1], shape: [1] },
+			new Uint8Array(Float64Array.of(9).buffer),
+		);
+		await w.setAttrs?.({ b: "text", c: [1, 2, 3], a: 2.5 });
+		await w.close();
+		const again = await openDriver(file, "/g/x");
+		expect(Array.from(new Float64Array((await readAll(again)).buffer))).toEqual(
+			[1, 9, 3, 4],
+		);
+		expect(await again.attrs?.()).toEqual({ a: 2.5, b: "text", c: [1, 2, 3] });
+		await again.close();
+		const c = await hdf5Adapter.openContainer?.(file, { mode: "r+" });
+		if (!c) throw new Error("no container");
+		await c.setAttrs?.("/", {
+			title: "root",
+			flag: true,
+			half: {
+				dtype: parseDType("<f2"),
+				shape: [],
+				bytes: Uint8Array.of(0, 0x3e),
+				data: Uint16Array.of(0x3e00),
+			},
+		});
+		await c.createGroup?.("h/i", { level: 2n });
+		expect(await c.list("", true)).toEqual([
+			{ path: "g", kind: "group" },
+			{ path: "g/x", kind: "array" },
+			{ path: "h", kind: "group" },
+			{ path: "h/i", kind: "group" },
+		]);
+		expect(await c.attrs("h/i")).toEqual({ level: 2 });
+		const root = await c.attrs("");
+		expect(root.title).toBe("root");
+		expect(root.flag).toBe(true);
+		expect((root.half as { dtype: { str: string } }).dtype.str).toBe("<f2");
+		await c.close();
+	});
+	it("refuses to replace an existing dataset and to create over a group", async () => {
+		await using tmp = await tempDir();
+		const file = tmp.join("x.h5");
+		(await hdf5Adapter.create?.(file, createOpts("/x", "<i4", [3])))?.close();
+		expect(
+			await code(
+				hdf5Adapter.create?.(
+					file,
+					createOpts("/x", "<i4", [3], { exclusive: true }),
+				) ?? Promise.resolve(),
+			),
+		).toBe("ALREADY_EXISTS");
+	});
+});
