@@ -9,8 +9,9 @@ import {
 	parseDType,
 	toDescr,
 	UnsupportedDTypeError,
+	withByteOrder,
 } from "@arraystore/core";
-import type { JsonValue } from "./json.js";
+import { isJsonObject, type JsonObject, type JsonValue } from "./json.js";
 
 const V3_NAMES: Readonly<Record<string, string>> = {
 	bool: "b1",
@@ -95,11 +96,98 @@ export function dtypeFromV3(
 	value: JsonValue | undefined,
 	endian: "little" | "big" | undefined,
 ): DType {
-	const name = typeof value === "string" ? value : JSON.stringify(value);
-	const code = typeof value === "string" ? V3_NAMES[value] : undefined;
-	if (code === undefined) return refuse(name, "not a Zarr v3 core data type");
 	const order = endian === "big" ? ">" : "<";
-	return parseDType(`${order}${code}`);
+	return withByteOrder(v3Type(value, 0), order);
+}
+
+function lengthBytes(cfg: JsonObject, name: string): number {
+	const n = cfg.length_bytes;
+	if (typeof n !== "number" || !Number.isSafeInteger(n) || n < 1)
+		refuse(name, "configuration.length_bytes must be a positive integer");
+	return n;
+}
+
+const TIME_UNITS = new Set([
+	"Y",
+	"M",
+	"W",
+	"D",
+	"h",
+	"m",
+	"s",
+	"ms",
+	"us",
+	"ns",
+	"ps",
+	"fs",
+	"as",
+	"generic",
+]);
+
+// Core types by name, and the extension types zarr-python 3.1 and the zarr-extensions
+// registry write (read only: tensorstore reads none of them, so they are never written).
+function v3Type(value: JsonValue | undefined, depth: number): DType {
+	if (depth > 8) refuse("structured", "records nested too deeply");
+	if (typeof value === "string") {
+		const code = V3_NAMES[value];
+		if (code !== undefined) return parseDType(`<${code}`);
+		const raw = /^r(\d+)$/.exec(value);
+		if (raw && Number(raw[1]) % 8 === 0 && Number(raw[1]) > 0)
+			return parseDType(`|V${Number(raw[1]) / 8}`);
+		return refuse(value, "not a Zarr v3 data type this adapter reads");
+	}
+	if (!isJsonObject(value) || typeof value.name !== "string")
+		return refuse(JSON.stringify(value), "not a Zarr v3 data type");
+	const name = value.name;
+	const cfg = isJsonObject(value.configuration) ? value.configuration : {};
+	switch (name) {
+		case "null_terminated_bytes":
+			return parseDType(`|S${lengthBytes(cfg, name)}`);
+		case "raw_bytes":
+			return parseDType(`|V${lengthBytes(cfg, name)}`);
+		case "fixed_length_utf32": {
+			const n = lengthBytes(cfg, name);
+			if (n % 4 !== 0) refuse(name, "length_bytes must be a multiple of 4");
+			return parseDType(`<U${n / 4}`);
+		}
+		case "numpy.datetime64":
+		case "numpy.timedelta64": {
+			const unit = cfg.unit;
+			const sf = cfg.scale_factor ?? 1;
+			if (
+				typeof unit !== "string" ||
+				!TIME_UNITS.has(unit) ||
+				typeof sf !== "number" ||
+				!Number.isSafeInteger(sf) ||
+				sf < 1
+			)
+				refuse(name, "bad unit or scale_factor");
+			const kind = name === "numpy.datetime64" ? "M8" : "m8";
+			return parseDType(
+				unit === "generic"
+					? `<${kind}`
+					: `<${kind}[${sf === 1 ? "" : sf}${unit}]`,
+			);
+		}
+		case "structured":
+		case "struct": {
+			const fields = cfg.fields;
+			if (!Array.isArray(fields) || fields.length === 0)
+				return refuse(name, "configuration.fields must be a non-empty list");
+			const list = fields.map((f) => {
+				if (Array.isArray(f) && f.length === 2 && typeof f[0] === "string")
+					return [f[0], v3Type(f[1], depth + 1)] as const;
+				if (isJsonObject(f) && typeof f.name === "string")
+					return [f.name, v3Type(f.data_type, depth + 1)] as const;
+				return refuse(name, `bad field ${JSON.stringify(f)}`);
+			});
+			return parseDType(
+				list.map(([n, d]) => [n, toDescr(d)]) as unknown as Descr,
+			);
+		}
+		default:
+			return refuse(name, "not a Zarr v3 data type this adapter reads");
+	}
 }
 
 /** The v3 `data_type` name and `bytes` endian of a {@link DType}. */

@@ -12,7 +12,7 @@ import {
 	numberToHalf,
 	type Scalar,
 } from "@arraystore/core";
-import type { JsonValue } from "./json.js";
+import { isJsonObject, type JsonValue } from "./json.js";
 
 function bad(dtype: DType, value: JsonValue, why = "does not fit"): never {
 	const text =
@@ -94,6 +94,20 @@ export function fillFromJson(
 	const view = new DataView(out.buffer);
 	const le = dtype.byteOrder !== ">";
 	if (dtype.fields || dtype.kind === "V" || dtype.kind === "S") {
+		// v3 raw types (r<N>) spell their fill as a list of byte values.
+		if (
+			Array.isArray(value) &&
+			value.length === dtype.itemsize &&
+			value.every(
+				(b) =>
+					typeof b === "number" && Number.isInteger(b) && b >= 0 && b < 256,
+			)
+		) {
+			return new Uint8Array(value as number[]);
+		}
+		// The zarr-extensions "struct" type spells its fill as an object of field values.
+		if (dtype.fields && isJsonObject(value))
+			return encodeElement(dtype, value as unknown as Scalar);
 		if (typeof value !== "string") bad(dtype, value);
 		return base64ToBytes(dtype, value);
 	}
