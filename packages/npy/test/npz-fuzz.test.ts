@@ -51,7 +51,7 @@ async function readAll(file: string): Promise<void> {
 }
 
 describe("npz: archive fuzz", () => {
-	it("turns 2,000 mutated archives into values or typed errors", async () => {
+	it("turns 1,000 mutated archives into values or typed errors", async () => {
 		await using tmp = await tempDir();
 		const seedFile = tmp.join("seed.npz");
 		{
@@ -108,12 +108,12 @@ describe("npz: archive fuzz", () => {
 					outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
 				},
 			),
-			{ seed: 4242, numRuns: 2000 },
+			{ seed: 4242, numRuns: 1000 },
 		);
 		process.stderr.write(
 			`npz fuzz outcomes: ${JSON.stringify(Object.fromEntries(outcomes))}\n`,
 		);
-		expect(outcomes.get("ok") ?? 0).toBeGreaterThan(50);
-		expect(outcomes.get("MALFORMED") ?? 0).toBeGreaterThan(50);
+		expect(outcomes.get("ok") ?? 0).toBeGreaterThan(25);
+		expect(outcomes.get("MALFORMED") ?? 0).toBeGreaterThan(25);
 	});
 });
