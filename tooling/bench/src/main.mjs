@@ -5,8 +5,9 @@
  */
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { benchPair } from "./bench-pairs.mjs";
 import { CHUNKS, generate, SHARDS, writeSlabs } from "./data.mjs";
 import { machineFacts } from "./machine.mjs";
@@ -41,6 +42,8 @@ async function main() {
 			"apps/cli/dist/main.js is missing: our converter could not run (build @arraystore/cli).",
 		);
 
+	if (opts.waitIdleMinutes > 0) await waitIdle(opts.waitIdleMinutes);
+	const loadBefore = loadavg();
 	const root = await mkdtemp(join(opts.tmp ?? tmpdir(), "arraystore-bench-"));
 	const cleanup = async () => {
 		if (!opts.keep) await rm(root, { recursive: true, force: true });
@@ -184,10 +187,15 @@ async function main() {
 			if (!opts.keep) await rm(bigDir, { recursive: true, force: true });
 		}
 
+		const loadAfter = loadavg();
+		if (loadBefore[0] > 0.5 || loadAfter[1] > 2.5)
+			notes.push(
+				`Other load on the machine: load average ${loadBefore.map((x) => x.toFixed(2)).join(" ")} at the start, ${loadAfter.map((x) => x.toFixed(2)).join(" ")} at the end (1, 5, 15 min); the numbers are skewed by it.`,
+			);
 		const report = {
 			command,
 			options: { ...opts, argv: undefined },
-			machine,
+			machine: { ...machine, loadBefore, loadAfter },
 			data: {
 				shape: data.shape,
 				bytes: data.bytes,
@@ -217,6 +225,15 @@ async function main() {
 		return 0;
 	} finally {
 		await cleanup();
+	}
+}
+
+/** Waits until the 1-minute load average is below 0.5, at most `minutes`. */
+async function waitIdle(minutes) {
+	const until = Date.now() + minutes * 60_000;
+	while (loadavg()[0] >= 0.5 && Date.now() < until) {
+		log(`bench: waiting for an idle machine (load ${loadavg()[0].toFixed(2)})`);
+		await sleep(15_000);
 	}
 }
 

@@ -23,6 +23,8 @@ export const USAGE = `pnpm bench [-- options]   (from the repository root)
   --no-verify        skip reading every output back with the Python libraries
   --profile PAIR     after the runs, profile our converter on PAIR (node --cpu-prof) and
                      summarise where the time goes
+  --wait-idle MIN    first wait up to MIN minutes for the 1-minute load average to drop
+                     below 0.5 (other work on the machine skews every number)
   --python PATH      Python with numpy, h5py, tensorstore (default python3)
   --quick            smoke test: 16 MiB, 1 run, 200 slabs (options given explicitly still win)
   --help`;
@@ -84,6 +86,7 @@ export function parseOptions(argv) {
 			"no-verify": { type: "boolean", default: false },
 			profile: { type: "string" },
 			python: { type: "string", default: "python3" },
+			"wait-idle": { type: "string", default: "0" },
 			quick: { type: "boolean", default: false },
 			help: { type: "boolean", default: false },
 		},
@@ -114,6 +117,7 @@ export function parseOptions(argv) {
 		verify: !values["no-verify"],
 		profile: values.profile,
 		python: values.python,
+		waitIdleMinutes: Number(values["wait-idle"]),
 		argv: args,
 	};
 }

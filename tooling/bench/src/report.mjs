@@ -36,7 +36,7 @@ export function toMarkdown(report) {
 		"",
 		`Command: \`${report.command}\`  `,
 		`Date: ${m.date}, commit ${m.commit}${m.dirty ? " (+ uncommitted changes in packages/apps)" : ""}  `,
-		`Machine: ${m.cores} cores (${m.cpu}), ${size(m.memoryBytes)} RAM, Linux ${m.kernel}  `,
+		`Machine: ${m.cores} cores (${m.cpu}), ${size(m.memoryBytes)} RAM, Linux ${m.kernel}; load average ${m.loadBefore ? m.loadBefore[0].toFixed(2) : "?"} at the start, ${m.loadAfter ? m.loadAfter[0].toFixed(2) : "?"} at the end  `,
 		`Node ${m.node}; our libraries: ${libs || "–"}  `,
 		`Python ${py.python ?? "?"}: numpy ${py.numpy ?? "?"}, h5py ${py.h5py ?? "?"} (HDF5 ${py.hdf5 ?? "?"}), tensorstore ${py.tensorstore ?? "?"}, numcodecs ${py.numcodecs ?? "?"}  `,
 		`Data: float32 ${JSON.stringify(report.data.shape)} = ${size(report.data.bytes)}, C order; chunks ${report.layout.chunks.join("×")}, shards ${report.layout.shards.join("×")}; on disk: ${Object.entries(
