@@ -61,6 +61,11 @@ export interface ArraySelection {
 export interface TreePlanOptions extends PlanBudgetOptions {
 	/** Copy only these arrays (`--dataset` / `--name`); default the whole tree. */
 	readonly select?: readonly ArraySelection[];
+	/**
+	 * Name given in a container target to an array that sits at the source's root (a `.npy`, a
+	 * pickled array); default "data". "" keeps it at the root (Zarr can store a root array).
+	 */
+	readonly rootName?: string;
 	/** Follow external links (they read arbitrary local files); default false. */
 	readonly followExternalLinks?: boolean;
 	/** Chunk shape for arrays of the same rank; default the source's, else about 1 MiB. */
@@ -248,7 +253,11 @@ export async function planTree(
 					reason: `${format} has no groups`,
 				});
 		groups.length = 0;
-	} else if (caps.hierarchy === "flat") {
+	} else {
+		for (const f of found)
+			if (f.target === "") f.target = normalizePath(options.rootName ?? "data");
+	}
+	if (caps.hierarchy === "flat") {
 		for (const g of groups)
 			if (Object.keys(g.attrs).length > 0)
 				notCarried.push({
@@ -257,7 +266,7 @@ export async function planTree(
 					reason: `${format} has no groups (arrays keep their paths as keys)`,
 				});
 		groups.length = 0;
-	} else {
+	} else if (caps.hierarchy === "tree") {
 		// Every ancestor of an array must exist as a group.
 		const have = new Set(groups.map((g) => g.target));
 		for (const f of found) {
