@@ -46,6 +46,18 @@ describe("npy: fixtures", () => {
 		);
 	});
 
+	it("applies adapterOptions.maxHeaderBytes", async () => {
+		const file = join(FORMATS_DIR, "npy/version2_header_over_64k.npy");
+		await expect(
+			registry.open(file, { adapterOptions: { maxHeaderBytes: 10_000 } }),
+		).rejects.toMatchObject({ code: "LIMIT_EXCEEDED" });
+		await expect(
+			registry.open(file, { adapterOptions: { maxHeaderBytes: "big" } }),
+		).rejects.toMatchObject({ code: "UNSUPPORTED" });
+		await using ok = await registry.open(file);
+		expect(ok.info.dtype.fields?.length).toBe(4000);
+	});
+
 	it("refuses a caller dtype that contradicts the header", async () => {
 		const file = join(FORMATS_DIR, "npy/dtype_float32.npy");
 		await expect(
