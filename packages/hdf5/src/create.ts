@@ -34,6 +34,7 @@ import { linkAt } from "./links.js";
 import { encodeDatatype, encodePipeline } from "./messages.js";
 import type { H5WriteMetadata } from "./module.js";
 import { parentPath } from "./paths.js";
+import { unlink } from "./unlink.js";
 
 const UNLIMITED = 0xffffffffffffffffn;
 
@@ -130,7 +131,9 @@ export function validateCreate(
 
 /**
  * Creates the dataset at the absolute `path` (the caller opens it afterwards).
- * @throws {AlreadyExistsError} `path` exists (h5wasm 0.10.3 cannot delete objects, so an existing dataset is never replaced).
+ * An existing dataset at `path` is replaced (unlinked just before the new one is created)
+ * unless `exclusive`.
+ * @throws {AlreadyExistsError} `exclusive` and `path` exists, or `path` is a group or link.
  */
 export function createDataset(
 	file: H5File,
@@ -165,10 +168,6 @@ export function createDataset(
 				adapter: ADAPTER,
 				target,
 			});
-		throw new AlreadyExistsError(
-			`${target} already exists, and h5wasm 0.10.3 cannot delete HDF5 objects to replace it; write to a new path or a new file (mode w+ on the container)`,
-			{ adapter: ADAPTER, target },
-		);
 	}
 	ensureGroups(file, parentPath(path));
 
@@ -312,6 +311,7 @@ export function createDataset(
 		compression_opts: compressionOpts,
 		track_order: false,
 	};
+	if (existing === "dataset") unlink(file, path);
 	file.call(`create ${path}`, (api, id) => {
 		if (isVString(dtype)) {
 			api.create_vlen_str_dataset(id, path, scalar ? [""] : [], meta);

@@ -1,7 +1,12 @@
 // Adapter surface: sniffing, dtype checks, paths, modes, links, containers and errors.
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { FORMATS_DIR, tempDir } from "@arraystore/conformance";
+import {
+	FORMATS_DIR,
+	python,
+	pythonLegacy,
+	tempDir,
+} from "@arraystore/conformance";
 import { isArrayStoreError, type Probe, parseDType } from "@arraystore/core";
 import { describe, expect, it } from "vitest";
 import { hdf5Adapter } from "../src/index.js";
@@ -195,17 +200,95 @@ describe("hdf5: modes and containers", () => {
 		expect((root.half as { dtype: { str: string } }).dtype.str).toBe("<f2");
 		await c.close();
 	});
-	it("refuses to replace an existing dataset and to create over a group", async () => {
+	it("replaces an existing dataset in old- and new-style groups; refuses with exclusive, over a group, and in dense storage", async () => {
 		await using tmp = await tempDir();
-		const file = tmp.join("x.h5");
-		(await hdf5Adapter.create?.(file, createOpts("/x", "<i4", [3])))?.close();
+		const file = tmp.join("ours.h5");
+		const names = Array.from(
+			{ length: 20 },
+			(_, i) => `/many/n${String(i).padStart(2, "0")}`,
+		);
+		for (const n of names)
+			await (
+				await hdf5Adapter.create?.(file, createOpts(n, "<i4", [3]))
+			)?.close();
+		// A new-style (compact) group: created by h5py with track_order.
+		if (python.has("h5py"))
+			python.run(
+				`import h5py\nwith h5py.File(INPUT, "a") as f:\n    g = f.create_group("compact", track_order=True)\n    g["a"] = [1, 2]\n    g["b"] = [3, 4]\nprint("null")`,
+				file,
+			);
 		expect(
 			await code(
 				hdf5Adapter.create?.(
 					file,
-					createOpts("/x", "<i4", [3], { exclusive: true }),
+					createOpts("/many/n07", "<i4", [3], { exclusive: true }),
 				) ?? Promise.resolve(),
 			),
 		).toBe("ALREADY_EXISTS");
+		expect(
+			await code(
+				hdf5Adapter.create?.(file, createOpts("/many", "<i4", [3])) ??
+					Promise.resolve(),
+			),
+		).toBe("ALREADY_EXISTS");
+		const replaced = [
+			"/many/n07",
+			"/many/n19",
+			"/many/n00",
+			...(python.has("h5py") ? ["/compact/a"] : []),
+		];
+		for (const n of replaced) {
+			const d = await hdf5Adapter.create?.(file, createOpts(n, "<f8", [2, 2]));
+			await d?.write?.(
+				{ start: [0, 0], shape: [2, 2] },
+				new Uint8Array(Float64Array.of(1, 2, 3, 4).buffer),
+			);
+			await d?.close();
+		}
+		const c = await hdf5Adapter.openContainer?.(file, { mode: "r" });
+		expect((await c?.list("many", false))?.map((e) => e.path)).toEqual(
+			names.map((n) => n.slice(1)),
+		);
+		await c?.close();
+		const d = await openDriver(file, "/many/n19");
+		expect(d.info.dtype.str).toBe("<f8");
+		expect(Array.from(new Float64Array((await readAll(d)).buffer))).toEqual([
+			1, 2, 3, 4,
+		]);
+		await d.close();
+		if (python.has("h5py")) {
+			for (const py of [python, pythonLegacy].filter((p) => p.has("h5py"))) {
+				const seen = py.run<unknown>(
+					`import h5py\nwith h5py.File(INPUT, "r") as f:\n    print(json.dumps({"keys": list(f["many"]), "n07": f["many/n07"][()].tolist(), "n01": f["many/n01"][()].tolist(), "compact": sorted(f["compact"]), "a": f["compact/a"][()].tolist(), "b": f["compact/b"][()].tolist()}))`,
+					file,
+				);
+				expect(seen).toEqual({
+					keys: names.map((n) => n.slice(6)),
+					n07: [
+						[1, 2],
+						[3, 4],
+					],
+					n01: [0, 0, 0],
+					compact: ["a", "b"],
+					a: [
+						[1, 2],
+						[3, 4],
+					],
+					b: [3, 4],
+				});
+			}
+		}
+		// libver_v110.h5 keeps /many_links in dense storage: refused, and the old dataset stays.
+		const v110 = tmp.join("v110.h5");
+		copyFileSync(fixture("libver_v110.h5"), v110);
+		expect(
+			await code(
+				hdf5Adapter.create?.(v110, createOpts("/many_links/d03", "<f8", [2])) ??
+					Promise.resolve(),
+			),
+		).toBe("UNSUPPORTED");
+		const kept = await openDriver(v110, "/many_links/d03");
+		expect(kept.info.dtype.str).toBe("<i2");
+		await kept.close();
 	});
 });
