@@ -31,6 +31,7 @@ import {
  * @property {number | null} peakRssBytes max over runs
  * @property {number | null} outputBytes on disk
  * @property {boolean | null} verified output read back by the Python libraries = the source
+ * @property {string | null} [layout] chunks and codecs of the output as the file states them
  */
 
 /**
@@ -90,7 +91,11 @@ export async function benchTools(o) {
 			r.peakRssBytes = Math.max(...r.samples.map((s) => s.maxrssBytes));
 			r.cpuCores = median(r.samples.map((s) => (s.user + s.sys) / s.wall));
 			r.outputBytes = await du(r.out);
-			if (o.verify && r.tool !== "cp") r.verified = await verifyOutput(o, r);
+			if (o.verify && r.tool !== "cp") {
+				const v = await verifyOutput(o, r);
+				r.verified = v.ok;
+				r.layout = v.layout;
+			}
 		}
 		await remove(r.out);
 	}
@@ -104,10 +109,10 @@ async function verifyOutput(o, r) {
 		const ok = v.sha256 === o.sha256 && v.dtype === "<f4";
 		if (!ok)
 			o.log(`  [${o.label}] ${r.tool} output DIFFERS: ${JSON.stringify(v)}`);
-		return ok;
+		return { ok, layout: v.layout };
 	} catch (err) {
 		o.log(`  [${o.label}] ${r.tool} output unreadable: ${err.message}`);
-		return false;
+		return { ok: false, layout: null };
 	}
 }
 

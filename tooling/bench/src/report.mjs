@@ -73,15 +73,15 @@ export function toMarkdown(report) {
 		}
 		lines.push(
 			"",
-			"All tools (median seconds, MB/s, peak MB, CPU cores busy = (user + sys) / wall, output size):",
+			"All tools (median seconds, MB/s, peak MB, CPU cores busy = (user + sys) / wall, output size and layout as the Python libraries read it):",
 			"",
-			"| pair | tool | s | MB/s | peak MB | CPU cores | output | verified |",
-			"| --- | --- | ---: | ---: | ---: | ---: | ---: | :---: |",
+			"| pair | tool | s | MB/s | peak MB | CPU cores | output | layout | verified |",
+			"| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | :---: |",
 		);
 		for (const p of report.pairs)
 			for (const r of [p.ours, ...p.peers, ...(p.cp ? [p.cp] : [])])
 				lines.push(
-					`| ${p.id} | ${r.tool === "peer" ? `peer: ${r.name}` : r.tool === "cp" ? r.name : "ours"} | ${cell(r, f2(r.seconds), true)} | ${cell(r, f0(r.mbps))} | ${cell(r, mb(r.peakRssBytes))} | ${cell(r, f2(r.cpuCores))} | ${r.outputBytes ? size(r.outputBytes) : "–"} | ${ok(r.verified)} |`,
+					`| ${p.id} | ${r.tool === "peer" ? `peer: ${r.name}` : r.tool === "cp" ? r.name : "ours"} | ${cell(r, f2(r.seconds), true)} | ${cell(r, f0(r.mbps))} | ${cell(r, mb(r.peakRssBytes))} | ${cell(r, f2(r.cpuCores))} | ${r.outputBytes ? size(r.outputBytes) : "–"} | ${r.layout ?? "–"} | ${ok(r.verified)} |`,
 				);
 		lines.push("");
 	}
