@@ -2,18 +2,20 @@
 // tensorstore writing the same data with the same metadata, in one run.
 //
 //   pnpm --filter @arraystore/zarr bench            (builds dist/, then runs this)
-//   BENCH_MB=512 node bench/write-throughput.mjs    (size of the array in MiB; default 128)
+//   BENCH_MB=512 BENCH_RUNS=3 node bench/write-throughput.mjs
+//                       (array size in MiB, default 256; best of BENCH_RUNS runs, default 2)
 //
 // Runs on the built package (dist/): Node 20 cannot load the TypeScript sources directly.
 import { spawnSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { availableParallelism, tmpdir } from "node:os";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createArrayStore, parseDType } from "@arraystore/core";
 import { createZarrAdapter } from "../dist/index.js";
 
 const MB = 1024 * 1024;
-const sizeMB = Number(process.env.BENCH_MB ?? 128);
+const sizeMB = Number(process.env.BENCH_MB ?? 256);
+const runs = Math.max(1, Number(process.env.BENCH_RUNS ?? 2));
 const cols = 1024;
 const rows = Math.max(256, Math.floor((sizeMB * MB) / (cols * 4) / 256) * 256);
 const shape = [rows, cols];
@@ -105,15 +107,19 @@ data = np.fromfile(job["data"], dtype="<f4").reshape(job["shape"])
 out = {"hash": hashlib.sha256(data.tobytes()).hexdigest(), "runs": {}, "checks": {}}
 for c in job["configs"]:
     path = job["dir"] + "/ts-" + c["key"] + ".zarr"
-    t0 = time.perf_counter()
-    t = ts.open({"driver": "zarr3", "kvstore": {"driver": "file", "path": path},
+    best = None
+    for _ in range(job["runs"]):
+      t0 = time.perf_counter()
+      t = ts.open({"driver": "zarr3", "kvstore": {"driver": "file", "path": path},
                  "metadata": {"shape": job["shape"], "data_type": "float32",
                               "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": job["chunks"]}},
                               "chunk_key_encoding": {"name": "default"}, "fill_value": 0,
                               "codecs": [{"name": "bytes", "configuration": {"endian": "little"}}] + c["codecs"]}},
                 create=True, delete_existing=True).result()
-    t.write(data).result()
-    out["runs"][c["key"]] = time.perf_counter() - t0
+      t.write(data).result()
+      s = time.perf_counter() - t0
+      best = s if best is None else min(best, s)
+    out["runs"][c["key"]] = best
 for p in job["verify"]:
     a = ts.open({"driver": "zarr3", "kvstore": {"driver": "file", "path": p}}, open=True).result().read().result()
     out["checks"][p] = hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest() == out["hash"]
@@ -125,19 +131,25 @@ try {
 	const data = makeData();
 	await writeFile(join(dir, "data.bin"), data);
 	console.log(
-		`array ${rows}×${cols} float32 (${(bytes / MB).toFixed(0)} MiB), chunks ${chunks.join("×")} (1 MiB), ${cores} cores\n`,
+		`array ${rows}×${cols} float32 (${(bytes / MB).toFixed(0)} MiB), chunks ${chunks.join("×")} (1 MiB), ${cores} cores, best of ${runs} runs, load average ${loadavg()[0].toFixed(1)}\n`,
 	);
 	const results = [];
 	const written = [];
 	for (const config of CONFIGS) {
 		for (const workers of [1, cores]) {
-			const r = await ours(dir, config, workers, data);
-			written.push(r.target);
+			let best = Number.POSITIVE_INFINITY;
+			let target = "";
+			for (let i = 0; i < runs; i++) {
+				const r = await ours(dir, config, workers, data);
+				best = Math.min(best, r.seconds);
+				target = r.target;
+			}
+			written.push(target);
 			results.push({
 				config: config.name,
 				who: `arraystore, ${workers} worker${workers > 1 ? "s" : ""}`,
 				workers,
-				seconds: r.seconds,
+				seconds: best,
 			});
 		}
 	}
@@ -146,6 +158,7 @@ try {
 		dir,
 		shape,
 		chunks,
+		runs,
 		configs: CONFIGS.map((c) => ({ key: c.name.split(" ")[0], codecs: c.ts })),
 		verify: written,
 	};
