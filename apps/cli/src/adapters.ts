@@ -1,0 +1,65 @@
+/**
+ * The adapters the CLI knows. Adapters do not self-register (architecture.md §2.1): this is
+ * the one place that lists them, in sniffing order (npy, HDF5, mmappickle, pickle, raw, Zarr).
+ */
+import type { AdapterRegistry } from "@arraystore/core";
+import { createRegistry } from "@arraystore/core/node";
+import { hdf5Adapter } from "@arraystore/hdf5";
+import { mmappickleAdapter, pickleAdapter } from "@arraystore/mmappickle";
+import { npyAdapter } from "@arraystore/npy";
+import { rawAdapter } from "@arraystore/raw";
+import { createZarrAdapter } from "@arraystore/zarr";
+
+/** Options of the built-in set. */
+export interface BuiltinOptions {
+	/** Version of Zarr output (default 3); its `checkDType` answers for that version. */
+	readonly zarrFormat?: 2 | 3;
+}
+
+/** Registers every adapter the CLI ships with. */
+export function registerBuiltinAdapters(
+	registry: AdapterRegistry,
+	options: BuiltinOptions = {},
+): AdapterRegistry {
+	registry.register(npyAdapter);
+	registry.register(hdf5Adapter);
+	registry.register(mmappickleAdapter);
+	registry.register(pickleAdapter);
+	registry.register(rawAdapter);
+	registry.register(createZarrAdapter({ zarrFormat: options.zarrFormat ?? 3 }));
+	return registry;
+}
+
+/** A file-system registry with every built-in adapter. */
+export function builtinRegistry(options: BuiltinOptions = {}): AdapterRegistry {
+	return registerBuiltinAdapters(createRegistry(), options);
+}
+
+/** Accepted spellings of `--from` / `--to`, mapped to adapter names (and a Zarr version). */
+export const FORMAT_ALIASES: Readonly<
+	Record<string, { readonly format: string; readonly zarrFormat?: 2 | 3 }>
+> = {
+	raw: { format: "raw" },
+	dat: { format: "raw" },
+	bin: { format: "raw" },
+	npy: { format: "npy" },
+	mmappickle: { format: "mmappickle" },
+	mmdpickle: { format: "mmappickle" },
+	pickle: { format: "pickle" },
+	pkl: { format: "pickle" },
+	joblib: { format: "pickle" },
+	hdf5: { format: "hdf5" },
+	h5: { format: "hdf5" },
+	zarr: { format: "zarr" },
+	zarr2: { format: "zarr", zarrFormat: 2 },
+	zarr3: { format: "zarr", zarrFormat: 3 },
+};
+
+/** File extension written for each output format (split outputs, messages). */
+export const OUTPUT_EXTENSIONS: Readonly<Record<string, string>> = {
+	raw: ".dat",
+	npy: ".npy",
+	mmappickle: ".mmdpickle",
+	hdf5: ".h5",
+	zarr: ".zarr",
+};
