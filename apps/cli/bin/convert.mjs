@@ -5,7 +5,9 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 
 const main = fileURLToPath(new URL("../dist/main.js", import.meta.url));
 if (!existsSync(main)) {
-	process.stderr.write("convert: the CLI is not built; run `pnpm build` first\n");
+	process.stderr.write(
+		"convert: the CLI is not built; run `pnpm build` first\n",
+	);
 	process.exit(1);
 }
 await import(pathToFileURL(main).href);
