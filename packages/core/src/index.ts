@@ -123,6 +123,7 @@ export { parseDType, structured, subarrayOf } from "./dtype/parse.js";
 export type { SwapPlan } from "./dtype/swap.js";
 export { needsSwap, swapInPlace, swapPlan } from "./dtype/swap.js";
 export type {
+	AnyArrayData,
 	AnyTypedArray,
 	ArrayData,
 	Scalar,

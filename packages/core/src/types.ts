@@ -3,8 +3,10 @@
  * `createArrayStore` (store.ts) is the one implementation; adapters implement the smaller
  * driver SPI in driver.ts.
  */
+
 import type { Descr, DType } from "./dtype/model.js";
 import type {
+	AnyArrayData,
 	ArrayBytes,
 	ArrayData,
 	ScalarFor,
@@ -32,7 +34,7 @@ export type AttrValue =
 	| string
 	| readonly AttrValue[]
 	| { readonly [k: string]: AttrValue }
-	| ArrayData;
+	| AnyArrayData;
 /** Attributes of an array, group or file. */
 export type Attributes = Readonly<Record<string, AttrValue>>;
 

@@ -66,6 +66,11 @@ export interface ArrayBytes {
 	readonly bytes: Uint8Array;
 }
 
+/** Any `ArrayData` whatever its dtype parameter, with its view typed loosely. */
+export interface AnyArrayData extends ArrayBytes {
+	readonly data: AnyTypedArray | Uint8Array | string[];
+}
+
 /** Elements in memory: C order, native byte order. */
 export interface ArrayData<D extends DType = DType> extends ArrayBytes {
 	/** Native-byte-order version of the stored dtype. */
