@@ -129,6 +129,7 @@ export async function createNpy(
 				fh,
 				header,
 				encodeElement(options.dtype, options.fillValue),
+				details,
 				options.signal,
 			);
 	} catch (err) {
@@ -453,13 +454,13 @@ async function fill(
 	fh: FileHandle,
 	header: NpyHeader,
 	element: Uint8Array,
+	details: Details,
 	signal?: AbortSignal,
 ): Promise<void> {
 	if (header.nbytes === 0 || element.every((b) => b === 0)) return;
 	const per = Math.max(1, Math.floor((1024 * 1024) / element.length));
 	const pattern = new Uint8Array(per * element.length);
 	for (let i = 0; i < per; i++) pattern.set(element, i * element.length);
-	const details = { target: "", adapter: NPY_ADAPTER };
 	for (let at = 0; at < header.nbytes; at += pattern.length) {
 		signal?.throwIfAborted();
 		await writeAll(
