@@ -53,6 +53,8 @@ export function joinKey(...parts: string[]): string {
 export class FsStore {
 	readonly root: string;
 	readonly #written = new Set<string>();
+	// Past this many files, sync() walks the store instead of remembering every path.
+	#overflow = false;
 
 	constructor(root: string) {
 		this.root = root;
@@ -145,10 +147,17 @@ export class FsStore {
 			`.${key.split("/").pop() ?? "x"}.${process.pid}.${randomBytes(6).toString("hex")}.partial`,
 		);
 		try {
-			await mkdir(dirname(p), { recursive: true });
-			await writeFile(tmp, bytes);
+			try {
+				await writeFile(tmp, bytes);
+			} catch (err) {
+				// The directory is usually there: create it only when the first write says so.
+				if ((err as { code?: string }).code !== "ENOENT") throw err;
+				await mkdir(dirname(p), { recursive: true });
+				await writeFile(tmp, bytes);
+			}
 			await rename(tmp, p);
-			this.#written.add(p);
+			if (this.#written.size < MAX_TRACKED) this.#written.add(p);
+			else this.#overflow = true;
 		} catch (err) {
 			await rm(tmp, { force: true }).catch(() => undefined);
 			throw fromNodeError(err, { target: p, adapter: "zarr" });
@@ -203,10 +212,23 @@ export class FsStore {
 		}
 	}
 
+	async #allFiles(key: string): Promise<string[]> {
+		const out: string[] = [];
+		for (const e of await this.list(key)) {
+			const k = key === "" ? e.name : `${key}/${e.name}`;
+			if (e.isDirectory) out.push(...(await this.#allFiles(k)));
+			else out.push(this.path(k));
+		}
+		return out;
+	}
+
 	/** fsyncs every file written since the last call, and their directories. */
 	async sync(): Promise<void> {
-		const files = [...this.#written];
+		const files = this.#overflow
+			? await this.#allFiles("")
+			: [...this.#written];
 		this.#written.clear();
+		this.#overflow = false;
 		const dirs = new Set(files.map((f) => dirname(f)));
 		for (const f of [...files, ...dirs]) {
 			let fh: Awaited<ReturnType<typeof open>> | undefined;
@@ -223,6 +245,8 @@ export class FsStore {
 		}
 	}
 }
+
+const MAX_TRACKED = 65536;
 
 function isMissing(err: unknown): boolean {
 	const code = (err as { code?: string } | null)?.code;

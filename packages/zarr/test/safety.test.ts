@@ -373,3 +373,25 @@ describe("zarr: fill values", () => {
 		}
 	});
 });
+
+describe("zarr: flush and abort", () => {
+	it("flushes durably and honours an aborted signal", async () => {
+		await using tmp = await tempDir();
+		await using a = await createZarr(tmp.join("d.zarr"), {
+			dtype: "<f4",
+			shape: [8, 8],
+			chunks: [4, 4],
+		});
+		await a.write([], new Float32Array(64).fill(2));
+		await a.flush({ durable: true });
+		const ctl = new AbortController();
+		ctl.abort();
+		await expect(a.read([], { signal: ctl.signal })).rejects.toMatchObject({
+			name: "AbortError",
+		});
+		await expect(a.write([], 1, { signal: ctl.signal })).rejects.toMatchObject({
+			name: "AbortError",
+		});
+		expect(new Float32Array((await a.read()).bytes.buffer)[63]).toBe(2);
+	});
+});
