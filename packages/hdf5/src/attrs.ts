@@ -6,6 +6,7 @@
 import {
 	type Attributes,
 	type AttrValue,
+	isArrayStoreError,
 	isVString,
 	LimitExceededError,
 	swapInPlace,
@@ -21,13 +22,24 @@ import { writeSpecialAttr } from "./header-patch.js";
 /** Largest attribute read (attributes live in object headers; this only guards corrupt sizes). */
 const MAX_ATTR_BYTES = 64 * 1024 * 1024;
 
-/** Reads every attribute of the object at `path` (absolute). */
+/**
+ * Reads every attribute of the object at `path` (absolute). Attributes whose type has no
+ * arraystore form (object and region references, such as netCDF-4's DIMENSION_LIST and
+ * REFERENCE_LIST, or non-string variable-length data) are left out rather than failing the call.
+ */
 export function readAttrs(file: H5File, path: string): Attributes {
 	const names = file.call(`list attributes of ${path}`, (api, id) =>
 		api.get_attribute_names(id, path),
 	);
 	const out: Record<string, AttrValue> = {};
-	for (const name of [...names].sort()) out[name] = readAttr(file, path, name);
+	for (const name of [...names].sort()) {
+		try {
+			out[name] = readAttr(file, path, name);
+		} catch (err) {
+			if (isArrayStoreError(err, "UNSUPPORTED_DTYPE")) continue;
+			throw err;
+		}
+	}
 	return out;
 }
 

@@ -9,6 +9,7 @@ import {
 	type ArrayDriver,
 	type ArrayInfo,
 	type Attributes,
+	ClosedError,
 	type DType,
 	InvalidSelectionError,
 	isVString,
@@ -132,7 +133,7 @@ class Hdf5Dataset {
 
 	#check(region: Region, direction: "decode" | "encode"): void {
 		if (this.#closed)
-			throw new UnsupportedError(`${this.#target} is closed`, {
+			throw new ClosedError(`${this.#target} is closed`, {
 				adapter: ADAPTER,
 				target: this.#target,
 			});

@@ -7,8 +7,10 @@
 import {
 	type DType,
 	isVString,
+	MalformedError,
 	parseDType,
 	UnsupportedDTypeError,
+	UnsupportedError,
 } from "@arraystore/core";
 import { ADAPTER } from "./errors.js";
 
@@ -338,11 +340,17 @@ export function patchDataspaceDims(
 	const rank = body[1] as number;
 	const flags = body[2] as number;
 	if (rank !== dims.length)
-		throw new Error(`dataspace rank ${rank} ≠ ${dims.length}`);
+		throw new MalformedError(`HDF5 dataspace rank ${rank} ≠ ${dims.length}`, {
+			adapter: ADAPTER,
+		});
 	const dv = new DataView(body.buffer, body.byteOffset, body.byteLength);
 	const at = version === 1 ? 8 : 4;
 	const put = (p: number, v: number): void => {
-		if (lengthSize !== 8) throw new Error("only 8-byte lengths are patched");
+		if (lengthSize !== 8)
+			throw new UnsupportedError(
+				"HDF5 files with lengths of other than 8 bytes cannot be patched",
+				{ adapter: ADAPTER },
+			);
 		dv.setBigUint64(p, v < 0 ? 0xffffffffffffffffn : BigInt(v), true);
 	};
 	for (let i = 0; i < rank; i++) put(at + i * 8, dims[i] as number);

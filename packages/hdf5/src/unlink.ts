@@ -6,7 +6,7 @@
  * itself stays in the file unreferenced, as after h5py's `del` without repacking. Groups with
  * dense link storage are refused.
  */
-import { readSync, writeSync } from "node:fs";
+import { fstatSync, readSync, writeSync } from "node:fs";
 import { MalformedError, UnsupportedError } from "@arraystore/core";
 import { ADAPTER } from "./errors.js";
 import type { H5File } from "./file-handle.js";
@@ -19,6 +19,12 @@ const LINK = 0x06;
 const SYMBOL_TABLE = 0x11;
 
 function read(fd: number, pos: number, n: number): Uint8Array {
+	// Sizes come from the file: check them against it before allocating.
+	if (pos < 0 || n < 0 || pos + n > fstatSync(fd).size)
+		throw new MalformedError(
+			`HDF5: ${n} bytes at ${pos} lie outside the file`,
+			{ adapter: ADAPTER },
+		);
 	const b = new Uint8Array(n);
 	if (readSync(fd, b, 0, n, pos) !== n)
 		throw new MalformedError(`HDF5: unexpected end of file at ${pos}`, {

@@ -291,4 +291,52 @@ describe("hdf5: modes and containers", () => {
 		expect(kept.info.dtype.str).toBe("<i2");
 		await kept.close();
 	});
+	it("reads netCDF-4 style files: dimension-scale references are left out of attributes", async () => {
+		if (!python.has("h5py")) return;
+		await using tmp = await tempDir();
+		const file = tmp.join("grid.nc");
+		python.run(
+			`import h5py, numpy as np\nwith h5py.File(INPUT, "w") as f:\n    x = f.create_dataset("x", data=np.arange(4.0))\n    x.make_scale("x")\n    t = f.create_dataset("t", data=np.ones((4,), "f4"))\n    t.dims[0].attach_scale(x)\n    t.attrs["units"] = "K"\nprint("null")`,
+			file,
+		);
+		const d = await openDriver(file, "/t");
+		expect(await d.attrs?.()).toEqual({ units: "K" });
+		await d.close();
+		const x = await openDriver(file, "/x");
+		const xa = await x.attrs?.();
+		expect(xa?.NAME).toBeDefined();
+		expect(xa?.REFERENCE_LIST).toBeUndefined();
+		await x.close();
+	});
+	it("follows external links only into the source file's directory", async () => {
+		if (!python.has("h5py")) return;
+		await using tmp = await tempDir();
+		const { mkdirSync } = await import("node:fs");
+		mkdirSync(tmp.join("a", "sub"), { recursive: true });
+		python.run(
+			`import h5py, numpy as np\nfor p in ["a/sub/t.h5", "outside.h5"]:\n    with h5py.File(INPUT + "/" + p, "w") as f:\n        f["v"] = np.arange(3)\nwith h5py.File(INPUT + "/a/src.h5", "w") as f:\n    f["inside"] = h5py.ExternalLink("sub/t.h5", "/v")\n    f["up"] = h5py.ExternalLink("../outside.h5", "/v")\n    f["abs"] = h5py.ExternalLink(INPUT + "/outside.h5", "/v")\nprint("null")`,
+			tmp.path,
+		);
+		const src = tmp.join("a", "src.h5");
+		const opts = { followExternalLinks: true };
+		const inside = await openDriver(src, "/inside", "r", opts);
+		expect(
+			Array.from(new BigInt64Array((await readAll(inside)).buffer)),
+		).toEqual([0n, 1n, 2n]);
+		await inside.close();
+		expect(await code(openDriver(src, "/up", "r", opts))).toBe(
+			"INVALID_SELECTION",
+		);
+		expect(await code(openDriver(src, "/abs", "r", opts))).toBe(
+			"INVALID_SELECTION",
+		);
+		expect(await code(openDriver(src, "/inside"))).toBe("UNSUPPORTED");
+		const c = await hdf5Adapter.openContainer?.(src, { mode: "r" });
+		expect((await c?.list("", true))?.map((e) => [e.path, e.kind])).toEqual([
+			["abs", "externalLink"],
+			["inside", "externalLink"],
+			["up", "externalLink"],
+		]);
+		await c?.close();
+	});
 });
