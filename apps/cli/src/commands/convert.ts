@@ -80,20 +80,25 @@ const CONVERT_FLAGS: readonly (keyof Flags)[] = [
 	"follow-external-links",
 ];
 
-/** Runs `convert SRC DST`. Returns the exit code. */
+/** Runs `convert SRC... DST`. Returns the exit code. */
 export async function convertCommand(
 	positionals: readonly string[],
 	flags: Flags,
 	ctx: CommandContext,
 ): Promise<number> {
 	onlyFlags(flags, CONVERT_FLAGS, "convert");
-	if (positionals.length !== 2)
+	if (positionals.length < 2)
 		throw new UsageError(
-			positionals.length < 2
-				? "convert needs a source and a destination: convert SRC DST"
-				: `convert takes one source and one destination, got ${positionals.length} paths`,
+			"convert needs a source and a destination: convert SRC DST",
 		);
-	const [src = "", dst = ""] = positionals;
+	const srcs = positionals.slice(0, -1);
+	const dst = positionals[positionals.length - 1] ?? "";
+	if (srcs.length > 1 && !isDirectoryTarget(dst))
+		throw new UsageError(
+			`several sources go into a directory: end DST with "/" (got ${JSON.stringify(dst)})`,
+		);
+	if (srcs.length > 1 && (flags.dataset ?? flags.name) !== undefined)
+		throw new UsageError("--dataset and --name take one source");
 	const from =
 		flags.from === undefined ? undefined : formatFlag(flags.from, "--from");
 	const to = flags.to === undefined ? undefined : formatFlag(flags.to, "--to");
@@ -116,39 +121,53 @@ export async function convertCommand(
 				: "log";
 	const reporter = new Reporter(mode, ctx);
 	const registry = builtinRegistry({ zarrFormat });
-
-	// The source, with a raw layout when it is raw.
-	const resolved = await registry.resolve(src, from?.format);
-	const rawInput = resolved.adapter.name === "raw";
-	const layout = rawInput ? rawLayout(flags) : {};
-	if (!rawInput) {
-		if (flags.shape !== undefined)
-			throw new UsageError("--shape describes raw input only");
-		if (flags.offset !== undefined)
-			throw new UsageError("--offset describes raw input only");
-	}
-	const source = await openSource(registry, src, {
-		format: resolved.adapter.name,
-		layout,
-		followExternalLinks: flags["follow-external-links"] === true,
-	});
+	const sources: Source[] = [];
 	try {
-		const planBase = planOptions(flags, {
-			rawInput,
-			maxMemory,
-			concurrency,
-			zarrFormat,
-			source,
-		});
-		const jobs = await prepareJobs(
-			registry,
-			source,
-			dst,
-			to?.format,
-			zarrFormat,
-			planBase,
-			flags,
-		);
+		const jobs: PreparedJob[] = [];
+		for (const src of srcs) {
+			// Each source, with a raw layout when it is raw.
+			const resolved = await registry.resolve(src, from?.format);
+			const rawInput = resolved.adapter.name === "raw";
+			if (!rawInput) {
+				if (flags.shape !== undefined)
+					throw new UsageError("--shape describes raw input only");
+				if (flags.offset !== undefined)
+					throw new UsageError("--offset describes raw input only");
+			}
+			const source = await openSource(registry, src, {
+				format: resolved.adapter.name,
+				layout: rawInput ? rawLayout(flags) : {},
+				followExternalLinks: flags["follow-external-links"] === true,
+			});
+			sources.push(source);
+			const base = planOptions(flags, {
+				rawInput,
+				maxMemory,
+				concurrency,
+				zarrFormat,
+			});
+			jobs.push(
+				...(await prepareJobs(
+					registry,
+					source,
+					dst,
+					to?.format,
+					zarrFormat,
+					base,
+					flags,
+					srcs.length > 1,
+				)),
+			);
+		}
+		const seen = new Map<string, string>();
+		for (const job of jobs) {
+			const other = seen.get(job.paths.final);
+			if (other !== undefined)
+				throw new UsageError(
+					`${other} and ${job.spec.source.file} would both be written to ${job.paths.final}; convert them separately`,
+				);
+			seen.set(job.paths.final, job.spec.source.file);
+		}
 		if (flags["dry-run"]) {
 			for (const job of jobs) {
 				if (mode === "json") reporter.event(planJson(job, maxMemory));
@@ -222,11 +241,17 @@ export async function convertCommand(
 		}
 		return 0;
 	} finally {
-		await source.container.close().catch(() => {});
+		for (const source of sources)
+			await source.container.close().catch(() => {});
 	}
 }
 
 // --- internal ---
+
+// "out/" (or "out\\"): a directory receiving one output per source or per array.
+function isDirectoryTarget(dst: string): boolean {
+	return /[/\\]$/.test(dst);
+}
 
 function formatFlag(
 	text: string,
@@ -267,7 +292,6 @@ function planOptions(
 		readonly maxMemory: number;
 		readonly concurrency: number;
 		readonly zarrFormat: 2 | 3;
-		readonly source: Source;
 	},
 ): TreePlanOptions {
 	const chunks =
@@ -350,6 +374,7 @@ async function prepareJobs(
 	zarrFormat: 2 | 3,
 	base: TreePlanOptions,
 	flags: Flags,
+	multi: boolean,
 ): Promise<PreparedJob[]> {
 	const datasets = flags.dataset ?? [];
 	const names = flags.name ?? [];
@@ -364,7 +389,7 @@ async function prepareJobs(
 	if (select.length === 0 && source.inner !== null)
 		select = [{ source: source.inner }];
 	const targetOptions = { zarrFormat };
-	const directory = /[/\\]$/.test(dst);
+	const directory = isDirectoryTarget(dst);
 	const stem = basename(
 		source.file.replace(/[/\\]+$/, ""),
 		extname(source.file.replace(/[/\\]+$/, "")),
@@ -376,12 +401,16 @@ async function prepareJobs(
 	});
 	if (!directory) {
 		let output = dst;
+		let rootName: string | undefined;
+		// "out.h5#/grp/x" names the array in the target.
 		const hash = dst.lastIndexOf("#");
-		if (hash > 0 && select.length === 1 && select[0]?.target === undefined) {
+		if (hash > 0) {
 			output = dst.slice(0, hash);
-			select = [
-				{ source: select[0]?.source ?? "", target: dst.slice(hash + 1) },
-			];
+			const name = dst.slice(hash + 1);
+			if (select.length === 1 && select[0]?.target === undefined)
+				select = [{ source: select[0]?.source ?? "", target: name }];
+			else if (select.length === 0) rootName = name;
+			else throw new UsageError(`${dst}: name the arrays with --name instead`);
 		}
 		const target =
 			to !== undefined ? registry.get(to) : registry.forCreate(output);
@@ -391,7 +420,11 @@ async function prepareJobs(
 				source,
 				target,
 				output,
-				planOptions: { ...named(target), ...(select.length ? { select } : {}) },
+				planOptions: {
+					...named(target),
+					...(rootName !== undefined ? { rootName } : {}),
+					...(select.length ? { select } : {}),
+				},
 				targetOptions,
 			},
 			flags.overwrite === true,
@@ -443,7 +476,10 @@ async function prepareJobs(
 			throw new InvalidSelectionError(
 				`array path ${JSON.stringify(p)} cannot be used as a file name`,
 			);
-		const output = join(dst, `${rel === "" ? stem : rel}${ext}`);
+		const output = join(
+			dst,
+			`${rel === "" ? stem : multi ? `${stem}/${rel}` : rel}${ext}`,
+		);
 		try {
 			jobs.push(
 				await prepareJob(

@@ -307,7 +307,9 @@ export async function planTree(
 		const planned = planOne(f, target, options, cast, notCarried, src.format);
 		if (planned instanceof UnsupportedDTypeError) {
 			firstRefusal ??= planned;
-			refused.push(`${f.entry.path || '""'} (${planned.message})`);
+			refused.push(
+				`${src.target}${f.entry.path ? `#${f.entry.path}` : ""}: ${planned.message}`,
+			);
 			continue;
 		}
 		arrays.push(planned);
