@@ -12,7 +12,7 @@ function manifestFill(v: unknown, wide = false): unknown {
 	if (v === "NaN") return Number.NaN;
 	if (v === "Infinity") return Number.POSITIVE_INFINITY;
 	if (v === "-Infinity") return Number.NEGATIVE_INFINITY;
-	if (Array.isArray(v)) return v.map(manifestFill);
+	if (Array.isArray(v)) return v.map((x) => manifestFill(x));
 	return v;
 }
 
