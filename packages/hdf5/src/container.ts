@@ -21,6 +21,7 @@ import { ADAPTER } from "./errors.js";
 import { H5File } from "./file-handle.js";
 import { externalPrefix, externalTarget, linkAt } from "./links.js";
 import { joinPath, normalizePath } from "./paths.js";
+import { unlink } from "./unlink.js";
 
 /** Where a path leads after soft and (allowed) external links. */
 export interface Resolved {
@@ -235,6 +236,14 @@ export function containerDriver(
 			createDataset(f, abs, options);
 			if (options.attrs) writeAttrs(f, abs, options.attrs);
 			return openArrayIn(f, abs, true, options);
+		},
+		async delete(path: string): Promise<void> {
+			const f = writable();
+			const abs = normalizePath(path, f.target);
+			if (abs === "/") throw new UnsupportedError(`${f.target}: the root group cannot be deleted`, { adapter: ADAPTER, target: f.target });
+			if (linkAt(f, abs) === null) throw new NotFoundError(`${f.target}#${abs} does not exist`, { adapter: ADAPTER, target: f.target });
+			// Removes the link only; the object stays in the file unreferenced (as h5py's del).
+			unlink(f, abs);
 		},
 	});
 }

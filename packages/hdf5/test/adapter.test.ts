@@ -194,6 +194,9 @@ describe("hdf5: modes and containers", () => {
 			{ path: "h/i", kind: "group" },
 		]);
 		expect(await c.attrs("h/i")).toEqual({ level: 2 });
+		await c.createGroup?.("gone");
+		await c.delete?.("gone");
+		expect((await c.list("", false)).map((e) => e.path)).toEqual(["g", "h"]);
 		const root = await c.attrs("");
 		expect(root.title).toBe("root");
 		expect(root.flag).toBe(true);
