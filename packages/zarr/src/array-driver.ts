@@ -15,7 +15,7 @@ import { attrsFromJson, attrsToJson } from "./attrs.js";
 import { ChunkEngine } from "./chunk-engine.js";
 import { fillToScalar } from "./fill-value.js";
 import type { Hierarchy } from "./hierarchy.js";
-import { KeyedLock } from "./lock.js";
+import { CHUNK_LOCKS, InFlight } from "./lock.js";
 import { type ArrayMeta, parseV2Array, parseV3Array } from "./metadata.js";
 import {
 	acquirePool,
@@ -93,7 +93,7 @@ export class ZarrArrayDriver implements ArrayDriver {
 	readonly #path: string;
 	readonly #writable: boolean;
 	readonly #lease: PoolLease;
-	readonly #locks = new KeyedLock();
+	readonly #inflight = new InFlight();
 	readonly #engine: ChunkEngine;
 	#closed = false;
 
@@ -116,7 +116,7 @@ export class ZarrArrayDriver implements ArrayDriver {
 				store: h.store,
 				nodeKey: path,
 				pool: this.#lease.pool,
-				locks: this.#locks,
+				locks: CHUNK_LOCKS,
 				writeEmptyChunks: options.writeEmptyChunks ?? false,
 				concurrency: Math.max(4, workers * 2),
 				...(options.inlineBytes !== undefined
@@ -141,7 +141,7 @@ export class ZarrArrayDriver implements ArrayDriver {
 		signal?: AbortSignal,
 	): Promise<void> {
 		this.#mustWrite("write");
-		await this.#engine.write(region, bytes, signal);
+		await this.#inflight.track(this.#engine.write(region, bytes, signal));
 	}
 
 	async resize(shape: readonly number[]): Promise<void> {
@@ -150,8 +150,8 @@ export class ZarrArrayDriver implements ArrayDriver {
 		const doc = { ...this.#meta.doc, shape: [...shape] };
 		const meta = parseArrayMeta(doc, this.#meta.zarrFormat);
 		this.#engine.setMeta(meta);
-		await this.#locks.idle();
-		await this.#engine.trimTo(old);
+		await this.#inflight.idle();
+		await this.#inflight.track(this.#engine.trimTo(old));
 		const node = await this.#h.need(this.#path);
 		await this.#h.writeNode(
 			this.#path,
@@ -181,7 +181,7 @@ export class ZarrArrayDriver implements ArrayDriver {
 	}
 
 	async flush(options?: { readonly durable?: boolean }): Promise<void> {
-		await this.#locks.idle();
+		await this.#inflight.idle();
 		if (options?.durable) await this.#h.store.sync();
 	}
 
@@ -189,7 +189,7 @@ export class ZarrArrayDriver implements ArrayDriver {
 		if (this.#closed) return;
 		this.#closed = true;
 		try {
-			await this.#locks.idle();
+			await this.#inflight.idle();
 		} finally {
 			await this.#lease.release();
 		}

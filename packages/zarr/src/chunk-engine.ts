@@ -260,7 +260,7 @@ export class ChunkEngine {
 		const tasks = [...gridCoords(chunkRanges(region, meta.chunkShape))].map(
 			(coords) => () => {
 				const key = this.#key(coords);
-				return this.#ctx.locks.with(key, () =>
+				return this.#ctx.locks.with(this.#ctx.store.path(key), () =>
 					meta.plan.shard
 						? this.#writeShard(region, coords, key, src, signal)
 						: this.#writeChunk(region, coords, key, src, signal),
@@ -420,7 +420,9 @@ export class ChunkEngine {
 			const key = this.#key(coords);
 			if (!inb)
 				tasks.push(() =>
-					this.#ctx.locks.with(key, () => this.#ctx.store.delete(key)),
+					this.#ctx.locks.with(this.#ctx.store.path(key), () =>
+						this.#ctx.store.delete(key),
+					),
 				);
 			else {
 				tasks.push(async () => {

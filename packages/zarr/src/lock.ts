@@ -55,3 +55,26 @@ export async function runLimited(
 	await Promise.all(Array.from({ length: Math.max(1, limit) }, lane));
 	if (failure) throw failure.err;
 }
+
+/**
+ * Chunk locks shared by every array of the process, keyed by absolute file path: two stores
+ * opened on the same array still never interleave a read-modify-write of one chunk.
+ */
+export const CHUNK_LOCKS: KeyedLock = new KeyedLock();
+
+/** Operations in flight, so flush and close can wait for them. */
+export class InFlight {
+	readonly #ops = new Set<Promise<unknown>>();
+
+	/** Runs `op` and remembers it until it settles. */
+	track<T>(op: Promise<T>): Promise<T> {
+		const p = op.finally(() => this.#ops.delete(p));
+		this.#ops.add(p);
+		return p;
+	}
+
+	/** Resolves when every tracked operation has settled. */
+	async idle(): Promise<void> {
+		while (this.#ops.size > 0) await Promise.allSettled([...this.#ops]);
+	}
+}

@@ -395,3 +395,27 @@ describe("zarr: flush and abort", () => {
 		expect(new Float32Array((await a.read()).bytes.buffer)[63]).toBe(2);
 	});
 });
+
+describe("zarr: two stores on one array", () => {
+	it("serialise their read-modify-writes of shared chunks", async () => {
+		await using tmp = await tempDir();
+		const root = tmp.join("two.zarr");
+		await (
+			await createZarr(root, {
+				dtype: "<u2",
+				shape: [40],
+				chunks: [40],
+				codecs: [{ name: "gzip" }],
+			})
+		).close();
+		await using a = await openZarr(root, "", "r+");
+		await using b = await openZarr(root, "", "r+");
+		await Promise.all(
+			Array.from({ length: 40 }, (_, i) => (i % 2 ? a : b).write([i], i + 1)),
+		);
+		await using c = await openZarr(root);
+		expect([...new Uint16Array((await c.read()).bytes.buffer)]).toEqual(
+			Array.from({ length: 40 }, (_, i) => i + 1),
+		);
+	});
+});
