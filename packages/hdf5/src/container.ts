@@ -240,8 +240,16 @@ export function containerDriver(
 		async delete(path: string): Promise<void> {
 			const f = writable();
 			const abs = normalizePath(path, f.target);
-			if (abs === "/") throw new UnsupportedError(`${f.target}: the root group cannot be deleted`, { adapter: ADAPTER, target: f.target });
-			if (linkAt(f, abs) === null) throw new NotFoundError(`${f.target}#${abs} does not exist`, { adapter: ADAPTER, target: f.target });
+			if (abs === "/")
+				throw new UnsupportedError(
+					`${f.target}: the root group cannot be deleted`,
+					{ adapter: ADAPTER, target: f.target },
+				);
+			if (linkAt(f, abs) === null)
+				throw new NotFoundError(`${f.target}#${abs} does not exist`, {
+					adapter: ADAPTER,
+					target: f.target,
+				});
 			// Removes the link only; the object stays in the file unreferenced (as h5py's del).
 			unlink(f, abs);
 		},
