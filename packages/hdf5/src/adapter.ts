@@ -108,7 +108,7 @@ function soleDataset(
 	);
 	for (const name of names) {
 		const abs = joinPath(group, name);
-		const link = linkAt(file, abs);
+		const link = linkAt(file, abs, true);
 		if (link?.kind !== "hard") continue;
 		if (link.type === "dataset") found.push(abs);
 		else if (link.type === "group") soleDataset(file, abs, found);

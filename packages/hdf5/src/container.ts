@@ -148,6 +148,12 @@ export function containerDriver(
 						adapter: ADAPTER,
 						target: f.target,
 					});
+				const isGroup =
+					link.kind === "hard"
+						? link.type === "group"
+						: link.kind === "soft" && link.resolves === "group";
+				// A dataset (or a link that leads nowhere) has no members.
+				if (!isGroup) return [];
 				const out: TreeEntry[] = [];
 				walk(r.file, r.path, start, recursive, out);
 				return out.sort((a, b) =>
@@ -269,7 +275,7 @@ function walk(
 	for (const name of names) {
 		const abs = joinPath(group, name);
 		const rel = joinPath(shown, name).slice(1);
-		const link = linkAt(file, abs);
+		const link = linkAt(file, abs, true);
 		if (link === null) continue;
 		if (link.kind === "soft")
 			out.push({ path: rel, kind: "softLink", target: link.target });

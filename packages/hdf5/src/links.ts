@@ -24,10 +24,18 @@ export type LinkKind =
 	  }
 	| { readonly kind: "external"; readonly file: string; readonly path: string };
 
-/** The link at one absolute path (null when nothing is there); never follows external links. */
-export function linkAt(file: H5File, path: string): LinkKind | null {
+/**
+ * The link at one absolute path (null when nothing is there); never follows external links.
+ * `listed` says the caller just found the name in its parent group's listing (a walk over a
+ * group), which skips the component-by-component existence check.
+ */
+export function linkAt(
+	file: H5File,
+	path: string,
+	listed = false,
+): LinkKind | null {
 	if (path === "/") return { kind: "hard", type: "group" };
-	if (!pathExists(file, path)) return null;
+	if (!listed && !pathExists(file, path)) return null;
 	const ext = file.call(`inspect ${path}`, (api, id) =>
 		api.get_external_link(id, path),
 	);

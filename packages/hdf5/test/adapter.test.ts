@@ -194,6 +194,7 @@ describe("hdf5: modes and containers", () => {
 			{ path: "h/i", kind: "group" },
 		]);
 		expect(await c.attrs("h/i")).toEqual({ level: 2 });
+		expect(await c.list("g/x", false)).toEqual([]);
 		await c.createGroup?.("gone");
 		await c.delete?.("gone");
 		expect((await c.list("", false)).map((e) => e.path)).toEqual(["g", "h"]);
