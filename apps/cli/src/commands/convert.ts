@@ -119,6 +119,9 @@ export async function convertCommand(
 			: ctx.isTTY
 				? "bar"
 				: "log";
+	// Every option value is checked before any file is touched (usage errors come first).
+	rawLayout(flags);
+	planOptions(flags, { rawInput: false, maxMemory, concurrency, zarrFormat });
 	const reporter = new Reporter(mode, ctx);
 	const registry = builtinRegistry({ zarrFormat });
 	const sources: Source[] = [];
