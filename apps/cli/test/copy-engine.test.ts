@@ -71,10 +71,12 @@ describe("copy: memory budget", () => {
 			{ maxMemory: 8 * MiB, concurrency: 2 },
 		);
 		expect(
-			plan.blockShape[0] % 64 === 0 || (plan.blockShape[0] as number) >= 1000,
+			(plan.blockShape[0] as number) % 64 === 0 ||
+				(plan.blockShape[0] as number) >= 1000,
 		).toBe(true);
 		expect(
-			plan.blockShape[1] % 100 === 0 || (plan.blockShape[1] as number) >= 300,
+			(plan.blockShape[1] as number) % 100 === 0 ||
+				(plan.blockShape[1] as number) >= 300,
 		).toBe(true);
 		expect(plan.peakMemory).toBeLessThanOrEqual(8 * MiB);
 		expect(plan.blockCount).toBeGreaterThan(1);
