@@ -11,8 +11,8 @@ export default defineConfig({
 	},
 	test: {
 		include: ["test/**/*.test.ts"],
-		testTimeout: 30_000,
-		hookTimeout: 60_000,
+		testTimeout: 120_000,
+		hookTimeout: 120_000,
 		pool: "forks",
 		typecheck: {
 			enabled: true,
