@@ -331,24 +331,34 @@ export function createDataset(
 	});
 	const patchType =
 		typeMeta !== native ? (datatype ?? encodeDatatype(dtype)) : undefined;
-	if (patchType || contiguousSized || pipeline || fill) {
-		patchDataset(file, path, {
-			...(patchType ? { datatype: patchType } : {}),
-			...(contiguousSized
-				? {
-						dims: { dims: shape, maxdims: shape },
-						contiguousSize: size * itemsize,
-					}
-				: {}),
-			...(pipeline ? { pipeline } : {}),
-			...(fill ? { fill } : {}),
-		});
+	try {
+		if (patchType || contiguousSized || pipeline || fill) {
+			patchDataset(file, path, {
+				...(patchType ? { datatype: patchType } : {}),
+				...(contiguousSized
+					? {
+							dims: { dims: shape, maxdims: shape },
+							contiguousSize: size * itemsize,
+						}
+					: {}),
+				...(pipeline ? { pipeline } : {}),
+				...(fill ? { fill } : {}),
+			});
+		}
+		if (chunks !== null && shape.some((d) => d > 0))
+			file.call(`resize ${path}`, (api, id) =>
+				api.resize_dataset(id, path, shape.map(BigInt)),
+			);
+		verify(file, path, shape, dtype, target);
+	} catch (err) {
+		// Leave no half-made dataset behind (best effort: a failed HDF5 call may block it).
+		try {
+			if (file.clean) unlink(file, path);
+		} catch {
+			// the original error matters more
+		}
+		throw err;
 	}
-	if (chunks !== null && shape.some((d) => d > 0))
-		file.call(`resize ${path}`, (api, id) =>
-			api.resize_dataset(id, path, shape.map(BigInt)),
-		);
-	verify(file, path, shape, dtype, target);
 }
 
 function anchorValues(pipeline: Uint8Array, id: number): number[] {

@@ -199,43 +199,55 @@ export function writeSpecialAttr(
 		}
 	});
 	const address = objectAddress(file, objPath);
-	file.whileClosed(() =>
-		withFile(file.path, true, (fd, sb) => {
-			const header = ObjectHeader.read(fd, sb, address);
-			const msg = header
-				.find(MSG.ATTRIBUTE)
-				.find((m) => decodeAttribute(m.body)?.name === name);
-			if (!msg) {
-				throw new UnsupportedError(
-					`${where}: the object keeps attributes in dense storage; this attribute type cannot be written there`,
-					{ adapter: ADAPTER, target: file.target },
+	try {
+		file.whileClosed(() =>
+			withFile(file.path, true, (fd, sb) => {
+				const header = ObjectHeader.read(fd, sb, address);
+				const msg = header
+					.find(MSG.ATTRIBUTE)
+					.find((m) => decodeAttribute(m.body)?.name === name);
+				if (!msg) {
+					throw new UnsupportedError(
+						`${where}: the object keeps attributes in dense storage; this attribute type cannot be written there`,
+						{ adapter: ADAPTER, target: file.target },
+					);
+				}
+				const parts = decodeAttribute(msg.body);
+				if (!parts)
+					throw new UnsupportedError(`${where}: unexpected attribute message`, {
+						adapter: ADAPTER,
+					});
+				const datatype = encodeDatatype(dtype);
+				header.replace(
+					msg,
+					encodeAttribute(
+						payload.empty
+							? {
+									name,
+									datatype,
+									dataspace: encodeDataspace(null),
+									data: new Uint8Array(0),
+								}
+							: {
+									name,
+									datatype,
+									dataspace: parts.dataspace,
+									data: parts.data.subarray(0, bytes.length),
+								},
+					),
 				);
-			}
-			const parts = decodeAttribute(msg.body);
-			if (!parts)
-				throw new UnsupportedError(`${where}: unexpected attribute message`, {
-					adapter: ADAPTER,
-				});
-			const datatype = encodeDatatype(dtype);
-			header.replace(
-				msg,
-				encodeAttribute(
-					payload.empty
-						? {
-								name,
-								datatype,
-								dataspace: encodeDataspace(null),
-								data: new Uint8Array(0),
-							}
-						: {
-								name,
-								datatype,
-								dataspace: parts.dataspace,
-								data: parts.data.subarray(0, bytes.length),
-							},
-				),
+				header.commit(fd);
+			}),
+		);
+	} catch (err) {
+		// Leave no placeholder behind.
+		try {
+			file.call(`delete ${where}`, (api, id) =>
+				api.delete_attribute(id, objPath, name),
 			);
-			header.commit(fd);
-		}),
-	);
+		} catch {
+			// the original error matters more
+		}
+		throw err;
+	}
 }

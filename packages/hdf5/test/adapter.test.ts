@@ -343,4 +343,45 @@ describe("hdf5: modes and containers", () => {
 		]);
 		await c?.close();
 	});
+	it("creates patched datasets inside an existing superblock-3 file; special attributes in dense storage are refused", async () => {
+		await using tmp = await tempDir();
+		const file = tmp.join("v110.h5");
+		copyFileSync(fixture("libver_v110.h5"), file);
+		const d = await hdf5Adapter.create?.(
+			file,
+			createOpts("/new/x", "<f2", [10], {
+				chunks: [4],
+				codecs: [{ name: "shuffle" }, { name: "gzip" }],
+				fillValue: 1.5,
+				attrs: { flag: true, none: null },
+			}),
+		);
+		await d?.write?.(
+			{ start: [0], shape: [2] },
+			Uint8Array.of(0, 0x3c, 0, 0x40),
+		);
+		await d?.close();
+		const c = await hdf5Adapter.openContainer?.(file, { mode: "r+" });
+		expect(
+			await code(c?.setAttrs?.("g", { b: [true, false] }) ?? Promise.resolve()),
+		).toBe("UNSUPPORTED");
+		await c?.setAttrs?.("g", { plain: 2.5 });
+		await c?.close();
+		for (const py of [python, pythonLegacy].filter((p) => p.has("h5py"))) {
+			const seen = py.run<unknown>(
+				`import h5py\nwith h5py.File(INPUT) as f:\n    d = f["new/x"]\n    print(json.dumps([d[()].tolist(), d.dtype.str, [d.id.get_create_plist().get_filter(i)[0] for i in range(d.id.get_create_plist().get_nfilters())], float(d.fillvalue), bool(d.attrs["flag"]), float(f["g"].attrs["plain"]), int(f["g"].attrs["k"]), "b" in f["g"].attrs]))`,
+				file,
+			);
+			expect(seen).toEqual([
+				[1, 2, 1.5, 1.5, 1.5, 1.5, 1.5, 1.5, 1.5, 1.5],
+				"<f2",
+				[2, 1],
+				1.5,
+				true,
+				2.5,
+				1,
+				false,
+			]);
+		}
+	});
 });
