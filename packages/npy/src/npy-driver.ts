@@ -18,8 +18,10 @@ import {
 	ShapeMismatchError,
 	shapeSize,
 	UnsupportedError,
+	wrapError,
 } from "@arraystore/core";
 import type { RawRegionDriver } from "@arraystore/raw";
+import { fillRange } from "./file-bytes.js";
 import { type NpyHeader, type NpyVersion, readNpyHeader } from "./header.js";
 import {
 	encodeHeaderText,
@@ -81,7 +83,7 @@ export async function openNpy(
 			maxHeaderBytes: options.maxHeaderBytes,
 		});
 	} catch (err) {
-		throw tag(err, details);
+		throw wrapError(err, details);
 	} finally {
 		await fh.close().catch(() => undefined);
 	}
@@ -125,15 +127,15 @@ export async function createNpy(
 		await writeAll(fh, bytes, 0, details);
 		await fh.truncate(header.dataOffset + header.nbytes);
 		if (options.fillValue !== undefined)
-			await fill(
+			await fillRange(
 				fh,
-				header,
+				header.dataOffset,
+				header.nbytes,
 				encodeElement(options.dtype, options.fillValue),
-				details,
 				options.signal,
 			);
 	} catch (err) {
-		throw tag(err, details);
+		throw wrapError(err, details);
 	} finally {
 		await fh.close().catch(() => undefined);
 	}
@@ -303,7 +305,7 @@ class NpyFileDriver implements NpyDriver {
 			await writeAll(fh, bytes, 0, details);
 			await fh.truncate(moved.dataOffset + next.nbytes);
 		} catch (err) {
-			throw tag(err, details);
+			throw wrapError(err, details);
 		} finally {
 			await fh.close().catch(() => undefined);
 		}
@@ -322,7 +324,7 @@ class NpyFileDriver implements NpyDriver {
 				details,
 			);
 		} catch (err) {
-			throw tag(err, details);
+			throw wrapError(err, details);
 		} finally {
 			await fh.close().catch(() => undefined);
 		}
@@ -447,37 +449,4 @@ async function moveBytes(
 		await writeAll(fh, buf.subarray(0, n), to + start, details);
 		end = start;
 	}
-}
-
-/** Writes `element` into every slot of the data region, in ~1 MiB runs. */
-async function fill(
-	fh: FileHandle,
-	header: NpyHeader,
-	element: Uint8Array,
-	details: Details,
-	signal?: AbortSignal,
-): Promise<void> {
-	if (header.nbytes === 0 || element.every((b) => b === 0)) return;
-	const per = Math.max(1, Math.floor((1024 * 1024) / element.length));
-	const pattern = new Uint8Array(per * element.length);
-	for (let i = 0; i < per; i++) pattern.set(element, i * element.length);
-	for (let at = 0; at < header.nbytes; at += pattern.length) {
-		signal?.throwIfAborted();
-		await writeAll(
-			fh,
-			pattern.subarray(0, Math.min(pattern.length, header.nbytes - at)),
-			header.dataOffset + at,
-			details,
-		);
-	}
-}
-
-function tag(err: unknown, details: Details): unknown {
-	const e = fromNodeError(err, details);
-	if (e !== null && typeof e === "object" && "target" in e) {
-		const t = e as { target: string | undefined; adapter: string | undefined };
-		t.target ??= details.target;
-		t.adapter ??= details.adapter;
-	}
-	return e;
 }

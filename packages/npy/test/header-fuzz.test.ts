@@ -181,7 +181,8 @@ describe("npy: header fuzz", () => {
 						if (!isArrayStoreError(err)) throw err;
 						outcome = err.code;
 					}
-					expect(performance.now() - started).toBeLessThan(250);
+					// Generous: a hang never ends, while a loaded CI machine can stall a single parse.
+					expect(performance.now() - started).toBeLessThan(1000);
 					for (const n of allocations)
 						expect(n).toBeLessThanOrEqual(bytes.length);
 					outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);

@@ -3,6 +3,8 @@
  * (read-only), stored members through raw's mapped region with a hook that tells the archive
  * its CRC must be recomputed.
  */
+
+import type { FileHandle } from "node:fs/promises";
 import {
 	type ArrayDriver,
 	type ArrayInfo,
@@ -10,11 +12,15 @@ import {
 	ReadOnlyError,
 	type Region,
 	UnsupportedError,
+	wrapError,
 } from "@arraystore/core";
 import type { RawRegionDriver } from "@arraystore/raw";
 import { boxRuns, slabShape } from "../box-runs.js";
 import type { NpyHeader } from "../header.js";
-import type { InflateCursor } from "../zip/inflate-cursor.js";
+import { readNpyHeaderFrom } from "../header.js";
+import type { NpyDriver } from "../npy-driver.js";
+import type { NpyReadTuning } from "../options.js";
+import { type DeflatedSpan, InflateCursor } from "../zip/inflate-cursor.js";
 
 /** Adapter name used in errors. */
 export const NPZ_ADAPTER = "npz";
@@ -154,5 +160,70 @@ export function storedMemberDriver(
 			closing ??= inner.close().finally(onClose);
 			return closing;
 		},
+	};
+}
+
+/** Opens a deflated member: reads its npy header through a new inflate cursor. */
+export async function openDeflatedMember(
+	fh: FileHandle,
+	span: DeflatedSpan,
+	options: NpyReadTuning & {
+		readonly cacheBytes?: number;
+		readonly signal?: AbortSignal;
+		readonly target: string;
+		readonly onClose: () => void;
+		readonly materialize:
+			| ((cursor: InflateCursor) => Promise<ArrayDriver>)
+			| null;
+	},
+): Promise<DeflatedMemberDriver> {
+	const cursor = new InflateCursor(fh, span, {
+		cacheBytes: options.cacheBytes,
+	});
+	try {
+		const header = await readNpyHeaderFrom(
+			async (at, length) => {
+				const out = new Uint8Array(length);
+				await cursor.read(
+					[{ position: at, length, outOffset: 0 }],
+					out,
+					options.signal,
+				);
+				return out;
+			},
+			{ ...options, available: span.uncompressedSize },
+		);
+		const materialize = options.materialize;
+		return new DeflatedMemberDriver(
+			cursor,
+			header,
+			options.target,
+			options.onClose,
+			materialize ? () => materialize(cursor) : null,
+		);
+	} catch (err) {
+		await cursor.close();
+		throw wrapError(err, { target: options.target, adapter: NPZ_ADAPTER });
+	}
+}
+
+/** The npy driver of a pending member (deflated into the archive at close). */
+export function npyMemberDriver(
+	inner: NpyDriver,
+	onClose: () => void,
+): ArrayDriver {
+	return {
+		get info() {
+			return inner.info;
+		},
+		read: (r, out, signal) => inner.read(r, out, signal),
+		...(inner.mode === "r"
+			? {}
+			: {
+					write: (r: Region, bytes: Uint8Array, signal?: AbortSignal) =>
+						inner.write(r, bytes, signal),
+				}),
+		flush: (o) => inner.flush(o),
+		close: () => inner.close().finally(onClose),
 	};
 }

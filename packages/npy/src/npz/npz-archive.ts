@@ -7,7 +7,7 @@
  * `np.savez_compressed` lay it out.
  */
 import { randomBytes } from "node:crypto";
-import { type FileHandle, open, rm, stat } from "node:fs/promises";
+import { type FileHandle, open, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import {
 	type ArrayDriver,
@@ -15,27 +15,21 @@ import {
 	type ContainerDriver,
 	type DriverCreateOptions,
 	type DriverOpenOptions,
-	encodeElement,
 	fromNodeError,
 	NotFoundError,
 	ReadOnlyError,
-	type Region,
-	shapeSize,
 	type TreeEntry,
-	UnsupportedDTypeError,
-	UnsupportedError,
+	wrapError,
 } from "@arraystore/core";
-import { readNpyHeader, readNpyHeaderFrom } from "../header.js";
-import { formatNpyHeader } from "../header-write.js";
+import { writeAt } from "../file-bytes.js";
+import { readNpyHeader } from "../header.js";
 import {
 	createNpy,
-	type NpyDriver,
 	type OpenNpyOptions,
 	openNpy,
 	openRegion,
 } from "../npy-driver.js";
-import { checkNpyDType } from "../options.js";
-import { InflateCursor } from "../zip/inflate-cursor.js";
+import type { InflateCursor } from "../zip/inflate-cursor.js";
 import {
 	checkReadable,
 	METHOD_DEFLATED,
@@ -45,21 +39,28 @@ import {
 	type ZipEntry,
 } from "../zip/zip-read.js";
 import {
-	centralRecord,
 	dosDateTime,
 	encodeName,
-	endRecords,
-	localHeader,
-	localHeaderLength,
 	type ZipMemberRecord,
 } from "../zip/zip-write.js";
 import {
-	DeflatedMemberDriver,
 	NPZ_ADAPTER,
+	npyMemberDriver,
+	openDeflatedMember,
 	storedMemberDriver,
 } from "./member-drivers.js";
-import { type NpzOptions, readNpzOptions } from "./npz-options.js";
-import { crc32OfRange, deflateFileInto, writeAt } from "./npz-write.js";
+import {
+	checkMemberCreate,
+	type NpzOptions,
+	readNpzOptions,
+} from "./npz-options.js";
+import {
+	crc32OfRange,
+	deflateMember,
+	inflateToFile,
+	writeCentralDirectory,
+	writeStoredMember,
+} from "./npz-write.js";
 
 type Writable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -121,7 +122,7 @@ export async function openNpz(
 		);
 	} catch (err) {
 		await fh.close().catch(() => undefined);
-		throw tag(err, details);
+		throw wrapError(err, details);
 	}
 }
 
@@ -196,7 +197,12 @@ export class NpzArchive implements ContainerDriver {
 		const tuning = { ...this.#options, signal: options.signal };
 		const target = `${this.#path}#${path}`;
 		if (m.pending !== null)
-			return this.#trackNpy(await openNpy(m.pending, { ...tuning, mode }));
+			return this.#register(async (onClose) =>
+				npyMemberDriver(
+					await openNpy(m.pending as string, { ...tuning, mode }),
+					onClose,
+				),
+			);
 		checkReadable(m.record);
 		const dataOffset = await this.#dataOffset(m);
 		if (m.record.method === METHOD_STORED) {
@@ -210,94 +216,46 @@ export class NpzArchive implements ContainerDriver {
 				mode,
 				tuning,
 			);
-			let driver: ArrayDriver | undefined;
-			driver = storedMemberDriver(
-				region,
-				() => {
-					m.crcStale = true;
-					this.#changed = true;
-				},
-				() => driver && this.#open.delete(driver),
+			const stale = () => {
+				m.crcStale = true;
+				this.#changed = true;
+			};
+			return this.#register(async (onClose) =>
+				storedMemberDriver(region, stale, onClose),
 			);
-			return this.#track(driver);
 		}
-		const cursor = new InflateCursor(
-			this.#fh,
-			{
-				name: m.record.name,
-				dataOffset,
-				compressedSize: m.record.compressedSize,
-				uncompressedSize: m.record.uncompressedSize,
-				crc32: m.record.crc32,
-			},
-			{ cacheBytes: this.#options.cacheBytes },
-		);
-		try {
-			const header = await readNpyHeaderFrom(
-				async (at, length) => {
-					const out = new Uint8Array(length);
-					await cursor.read(
-						[{ position: at, length, outOffset: 0 }],
-						out,
-						options.signal,
-					);
-					return out;
-				},
-				{ ...this.#options, available: m.record.uncompressedSize },
-			);
-			const materialize =
-				mode === "r+"
-					? () => this.#materialize(m, cursor, { ...tuning, mode: "r+" })
-					: null;
-			let driver: ArrayDriver | undefined;
-			driver = new DeflatedMemberDriver(
-				cursor,
-				header,
+		const span = {
+			name: m.record.name,
+			dataOffset,
+			compressedSize: m.record.compressedSize,
+			uncompressedSize: m.record.uncompressedSize,
+			crc32: m.record.crc32,
+		};
+		const materialize =
+			mode === "r+"
+				? (cursor: InflateCursor) =>
+						this.#materialize(m, cursor, { ...tuning, mode: "r+" })
+				: null;
+		return this.#register((onClose) =>
+			openDeflatedMember(this.#fh, span, {
+				...tuning,
 				target,
-				() => driver && this.#open.delete(driver),
+				onClose,
 				materialize,
-			);
-			return this.#track(driver);
-		} catch (err) {
-			await cursor.close();
-			throw tag(err, { target, adapter: NPZ_ADAPTER });
-		}
+			}),
+		);
 	}
 
 	async createArray(
 		path: string,
 		spec: DriverCreateOptions,
 	): Promise<ArrayDriver> {
-		const details = this.#details();
 		if (this.#mode === "r")
-			throw new ReadOnlyError(`${this.#path} is open read-only`, details);
-		const support = checkNpyDType(spec.dtype);
-		if (!support.ok) {
-			throw new UnsupportedDTypeError(
-				`npz cannot store ${spec.dtype.str}: ${support.reason}`,
-				{ ...details, dtype: spec.dtype.str, format: NPZ_ADAPTER },
+			throw new ReadOnlyError(
+				`${this.#path} is open read-only`,
+				this.#details(),
 			);
-		}
-		if (spec.chunks != null)
-			throw new UnsupportedError("npz members are not chunked", details);
-		if ((spec.codecs?.length ?? 0) > 0)
-			throw new UnsupportedError(
-				"npz members take no codecs; use adapterOptions.compression",
-				details,
-			);
-		if (spec.attrs !== undefined && Object.keys(spec.attrs).length > 0)
-			throw new UnsupportedError("npz members have no attributes", details);
-		if (spec.offset !== 0)
-			throw new UnsupportedError(
-				"the npy header decides the data offset; offset must be 0",
-				details,
-			);
-		const key = path.replace(/^\/+/, "");
-		if (key === "" || key.includes("\0"))
-			throw new UnsupportedError(
-				`bad npz member name ${JSON.stringify(path)}`,
-				details,
-			);
+		const key = checkMemberCreate(path, spec, this.#path);
 		const options = readNpzOptions(spec.adapterOptions, this.#path);
 		const existing = this.#members.findIndex((m) => m.key === key);
 		if (existing >= 0) {
@@ -310,10 +268,7 @@ export class NpzArchive implements ContainerDriver {
 		const { dosTime, dosDate } = dosDateTime();
 		const order = spec.order;
 		if ((options.compression ?? this.#options.compression) === "deflated") {
-			const temp = join(
-				dirname(this.#path),
-				`.${basename(this.#path)}.${randomBytes(6).toString("hex")}.npy.tmp`,
-			);
+			const temp = this.#tempPath();
 			const record = {
 				name: `${key}.npy`,
 				rawName,
@@ -342,50 +297,33 @@ export class NpzArchive implements ContainerDriver {
 				crcStale: false,
 				pending: temp,
 			});
-			return this.#trackNpy(driver);
+			return this.#register(async (onClose) =>
+				npyMemberDriver(driver, onClose),
+			);
 		}
 		// Stored: local header, npy header, then the data, written in place and mapped.
-		const header = formatNpyHeader({
-			dtype: spec.dtype,
-			shape: spec.shape,
-			fortranOrder: order === "F",
-		});
-		const nbytes = shapeSize(spec.shape) * spec.dtype.itemsize;
-		const size = header.length + nbytes;
 		const force = options.forceZip64 ?? this.#options.forceZip64 ?? false;
-		const localZip64 = force || size >= 0xffffffff;
 		const at = this.#appendAt;
-		const record = {
-			name: `${key}.npy`,
-			rawName,
-			flags,
-			method: METHOD_STORED,
-			crc32: 0,
-			compressedSize: size,
-			uncompressedSize: size,
-			localHeaderOffset: at,
-			dosTime,
-			dosDate,
-			localZip64,
-		};
-		const lh = localHeader(record);
-		const dataOffset = at + lh.length;
+		let written: Awaited<ReturnType<typeof writeStoredMember>>;
 		try {
-			// Drop whatever followed (an old central directory, rewritten at close) so the data reads as zeros.
-			await this.#fh.truncate(at);
-			await writeAt(this.#fh, lh, at);
-			await writeAt(this.#fh, header, dataOffset);
-			await this.#fh.truncate(dataOffset + size);
-			if (spec.fillValue !== undefined)
-				await this.#fill(
-					dataOffset + header.length,
-					nbytes,
-					encodeElement(spec.dtype, spec.fillValue),
-					spec.signal,
-				);
+			written = await writeStoredMember(
+				this.#fh,
+				{
+					name: `${key}.npy`,
+					rawName,
+					flags,
+					dosTime,
+					dosDate,
+					localHeaderOffset: at,
+				},
+				spec,
+				force,
+			);
 		} catch (err) {
-			throw tag(err, details);
+			throw wrapError(err, this.#details());
 		}
+		const { record, dataOffset, npyHeaderLength } = written;
+		const size = record.uncompressedSize;
 		const m: Member = {
 			key,
 			record,
@@ -401,20 +339,17 @@ export class NpzArchive implements ContainerDriver {
 				dtype: spec.dtype,
 				shape: spec.shape,
 				fortranOrder: order === "F",
-				dataOffset: dataOffset + header.length,
+				dataOffset: dataOffset + npyHeaderLength,
 			},
 			"r+",
 			{ ...this.#options, ...options, signal: spec.signal },
 		);
-		let driver: ArrayDriver | undefined;
-		driver = storedMemberDriver(
-			region,
-			() => {
-				m.crcStale = true;
-			},
-			() => driver && this.#open.delete(driver),
+		const stale = () => {
+			m.crcStale = true;
+		};
+		return this.#register(async (onClose) =>
+			storedMemberDriver(region, stale, onClose),
 		);
-		return this.#track(driver);
 	}
 
 	async delete(path: string): Promise<void> {
@@ -445,7 +380,7 @@ export class NpzArchive implements ContainerDriver {
 				await Promise.all([...this.#open].map((d) => d.close()));
 				if (this.#mode !== "r") await this.#writeDirectory(true);
 			} catch (err) {
-				throw tag(err, this.#details());
+				throw wrapError(err, this.#details());
 			} finally {
 				await this.#fh.close().catch(() => undefined);
 				await Promise.all(
@@ -482,50 +417,30 @@ export class NpzArchive implements ContainerDriver {
 			this.#changed = true;
 		}
 		if (!this.#changed) return;
-		const force = this.#options.forceZip64 ?? false;
-		const parts: Uint8Array[] = [];
-		let count = 0;
-		for (const m of this.#members) {
-			if (m.pending !== null) continue;
-			parts.push(centralRecord(m.record, force));
-			count++;
-		}
-		const cdSize = parts.reduce((n, p) => n + p.length, 0);
-		parts.push(endRecords(count, this.#appendAt, cdSize, force));
-		let at = this.#appendAt;
-		for (const p of parts) {
-			await writeAt(this.#fh, p, at);
-			at += p.length;
-		}
-		await this.#fh.truncate(at);
+		const records = this.#members.flatMap((m) =>
+			m.pending === null ? [m.record] : [],
+		);
+		await writeCentralDirectory(
+			this.#fh,
+			records,
+			this.#appendAt,
+			this.#options.forceZip64 ?? false,
+		);
 		if (final) this.#changed = false;
 	}
 
 	async #deflatePending(m: Member, temp: string): Promise<void> {
-		const at = this.#appendAt;
-		const tempSize = (await stat(temp)).size;
-		// Room for zip64 sizes when the member might not fit 32 bits (deflate can expand a little).
-		const localZip64 =
-			(this.#options.forceZip64 ?? false) || tempSize >= 0xf0000000;
-		const headerLen = localHeaderLength(m.record.rawName, localZip64);
-		await this.#fh.truncate(at);
-		const { crc32, uncompressedSize, compressedSize } = await deflateFileInto(
-			temp,
+		const { record, dataOffset } = await deflateMember(
 			this.#fh,
-			at + headerLen,
+			m.record,
+			this.#appendAt,
+			temp,
+			this.#options.forceZip64 ?? false,
 		);
-		m.record = {
-			...m.record,
-			crc32,
-			uncompressedSize,
-			compressedSize,
-			localHeaderOffset: at,
-			localZip64,
-		};
-		await writeAt(this.#fh, localHeader(m.record), at);
-		m.dataOffset = at + headerLen;
+		m.record = record;
+		m.dataOffset = dataOffset;
 		m.pending = null;
-		this.#appendAt = at + headerLen + compressedSize;
+		this.#appendAt = dataOffset + record.compressedSize;
 		await rm(temp, { force: true });
 	}
 
@@ -539,31 +454,7 @@ export class NpzArchive implements ContainerDriver {
 		options: OpenNpyOptions,
 	): Promise<ArrayDriver> {
 		const temp = this.#tempPath();
-		let out: FileHandle;
-		try {
-			out = await open(temp, "wx", 0o666);
-		} catch (err) {
-			throw tag(err, this.#details());
-		}
-		try {
-			const buf = new Uint8Array(
-				Math.min(1024 * 1024, Math.max(1, cursor.size)),
-			);
-			for (let at = 0; at < cursor.size; at += buf.length) {
-				const n = Math.min(buf.length, cursor.size - at);
-				await cursor.read(
-					[{ position: at, length: n, outOffset: 0 }],
-					buf,
-					options.signal,
-				);
-				await writeAt(out, buf.subarray(0, n), at);
-			}
-		} catch (err) {
-			await out.close().catch(() => undefined);
-			await rm(temp, { force: true });
-			throw err;
-		}
-		await out.close();
+		await inflateToFile(cursor, temp, options.signal);
 		m.pending = temp;
 		m.dataOffset = null;
 		m.crcStale = false;
@@ -587,49 +478,16 @@ export class NpzArchive implements ContainerDriver {
 		return m.dataOffset;
 	}
 
-	async #fill(
-		position: number,
-		nbytes: number,
-		element: Uint8Array,
-		signal?: AbortSignal,
-	): Promise<void> {
-		if (nbytes === 0 || element.every((b) => b === 0)) return;
-		const per = Math.max(1, Math.floor((1024 * 1024) / element.length));
-		const pattern = new Uint8Array(per * element.length);
-		for (let i = 0; i < per; i++) pattern.set(element, i * element.length);
-		for (let done = 0; done < nbytes; done += pattern.length) {
-			signal?.throwIfAborted();
-			await writeAt(
-				this.#fh,
-				pattern.subarray(0, Math.min(pattern.length, nbytes - done)),
-				position + done,
-			);
-		}
-	}
-
-	#track(driver: ArrayDriver): ArrayDriver {
+	/** Opens a member driver that leaves the set of open drivers when it closes. */
+	async #register(
+		make: (onClose: () => void) => Promise<ArrayDriver>,
+	): Promise<ArrayDriver> {
+		let driver: ArrayDriver | undefined;
+		driver = await make(() => {
+			if (driver) this.#open.delete(driver);
+		});
 		this.#open.add(driver);
 		return driver;
-	}
-
-	/** The npy driver of a pending (deflated, not yet compressed) member, untracked on close. */
-	#trackNpy(inner: NpyDriver): ArrayDriver {
-		const open = this.#open;
-		const driver: ArrayDriver = {
-			get info() {
-				return inner.info;
-			},
-			read: (r, out, signal) => inner.read(r, out, signal),
-			...(inner.mode === "r"
-				? {}
-				: {
-						write: (r: Region, bytes: Uint8Array, signal?: AbortSignal) =>
-							inner.write(r, bytes, signal),
-					}),
-			flush: (o) => inner.flush(o),
-			close: () => inner.close().finally(() => open.delete(driver)),
-		};
-		return this.#track(driver);
 	}
 
 	#find(path: string): Member | undefined {
@@ -652,17 +510,4 @@ export class NpzArchive implements ContainerDriver {
 /** `x.npy` → `x`; other members are not arrays. */
 function arrayKey(name: string): string | null {
 	return name.endsWith(".npy") && name.length > 4 ? name.slice(0, -4) : null;
-}
-
-function tag(
-	err: unknown,
-	details: { target: string; adapter: string },
-): unknown {
-	const e = fromNodeError(err, details);
-	if (e !== null && typeof e === "object" && "adapter" in e) {
-		const t = e as { target: string | undefined; adapter: string | undefined };
-		t.target ??= details.target;
-		t.adapter ??= details.adapter;
-	}
-	return e;
 }

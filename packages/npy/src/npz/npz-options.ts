@@ -1,8 +1,12 @@
 /**
  * `adapterOptions` of the npz adapter and archive, checked so a wrong type fails loudly.
  */
-import { UnsupportedError } from "@arraystore/core";
-import { type NpyReadTuning, readTuning } from "../options.js";
+import {
+	type DriverCreateOptions,
+	UnsupportedDTypeError,
+	UnsupportedError,
+} from "@arraystore/core";
+import { checkNpyDType, type NpyReadTuning, readTuning } from "../options.js";
 import { NPZ_ADAPTER } from "./member-drivers.js";
 
 /** Options of an npz archive. */
@@ -54,4 +58,45 @@ export function readNpzOptions(
 		out.forceZip64 = z;
 	}
 	return out;
+}
+
+/**
+ * Checks a member's create options (before anything is written) and returns its key.
+ * @throws {UnsupportedDTypeError} dtypes npy cannot describe.
+ * @throws {UnsupportedError} chunks, codecs, attributes, an offset, or a bad name.
+ */
+export function checkMemberCreate(
+	path: string,
+	spec: DriverCreateOptions,
+	target: string,
+): string {
+	const details = { target, adapter: NPZ_ADAPTER };
+	const support = checkNpyDType(spec.dtype);
+	if (!support.ok) {
+		throw new UnsupportedDTypeError(
+			`npz cannot store ${spec.dtype.str}: ${support.reason}`,
+			{ ...details, dtype: spec.dtype.str, format: NPZ_ADAPTER },
+		);
+	}
+	if (spec.chunks != null)
+		throw new UnsupportedError("npz members are not chunked", details);
+	if ((spec.codecs?.length ?? 0) > 0)
+		throw new UnsupportedError(
+			"npz members take no codecs; use adapterOptions.compression",
+			details,
+		);
+	if (spec.attrs !== undefined && Object.keys(spec.attrs).length > 0)
+		throw new UnsupportedError("npz members have no attributes", details);
+	if (spec.offset !== 0)
+		throw new UnsupportedError(
+			"the npy header decides the data offset; offset must be 0",
+			details,
+		);
+	const key = path.replace(/^\/+/, "");
+	if (key === "" || key.includes("\0"))
+		throw new UnsupportedError(
+			`bad npz member name ${JSON.stringify(path)}`,
+			details,
+		);
+	return key;
 }
