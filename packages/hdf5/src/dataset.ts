@@ -110,7 +110,7 @@ class Hdf5Dataset {
 			read: (region, out, signal) => this.read(region, out, signal),
 			readStrings: (region, signal) => this.readStrings(region, signal),
 			attrs: () => this.attrs(),
-			flush: () => this.flush(),
+			flush: (options) => this.flush(options),
 			close: () => this.close(),
 		};
 		Object.defineProperty(d, "info", {
@@ -361,15 +361,20 @@ class Hdf5Dataset {
 		writeAttrs(this.#file, this.#path, attrs);
 	}
 
-	async flush(): Promise<void> {
-		if (this.#writable && !this.#closed) this.#file.flush();
+	async flush(options?: { readonly durable?: boolean }): Promise<void> {
+		if (!this.#writable || this.#closed) return;
+		this.#file.flush();
+		if (options?.durable) this.#file.sync();
 	}
 
 	async close(): Promise<void> {
 		if (this.#closed) return;
 		this.#closed = true;
-		if (this.#writable) this.#file.flush();
-		this.#file.release();
+		try {
+			if (this.#writable) this.#file.flush();
+		} finally {
+			this.#file.release();
+		}
 	}
 }
 

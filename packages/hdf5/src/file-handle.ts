@@ -4,9 +4,9 @@
  * counted). A read-only handle is upgraded in place when a writer arrives, and the handle can
  * be closed and reopened around an on-disk header patch; holders always read the current id.
  */
-import { realpathSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, realpathSync } from "node:fs";
 import { resolve } from "node:path";
-import { ClosedError, UnsupportedError } from "@arraystore/core";
+import { ClosedError, fromNodeError, UnsupportedError } from "@arraystore/core";
 import { ADAPTER, translate } from "./errors.js";
 import type { H5Api, H5Runtime } from "./module.js";
 
@@ -109,6 +109,20 @@ export class H5File {
 	/** Flushes HDF5's buffers to the file. */
 	flush(): void {
 		if (this.#writable) this.call("flush", (api, id) => api.flush(id));
+	}
+
+	/** fsyncs the file (after `flush`), for durable flushes. */
+	sync(): void {
+		try {
+			const fd = openSync(this.path, "r+");
+			try {
+				fsyncSync(fd);
+			} finally {
+				closeSync(fd);
+			}
+		} catch (err) {
+			throw fromNodeError(err, { adapter: ADAPTER, target: this.target });
+		}
 	}
 
 	/**
