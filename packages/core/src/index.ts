@@ -26,6 +26,7 @@ export {
 	DEFAULT_CONCURRENCY,
 	DEFAULT_MAX_MEMORY,
 	formatBytes,
+	GARBAGE_BLOCKS,
 	memoryBudget,
 	parseBytes,
 	peakMemory,
@@ -91,9 +92,6 @@ export {
 	hasListDescr,
 	isBigEndian,
 	numpyName,
-	pyRepr,
-	pyStr,
-	pyTuple,
 	sameLayout,
 	toDescr,
 	toDictDescr,
@@ -120,6 +118,7 @@ export {
 } from "./dtype/model.js";
 export type { CodeOf } from "./dtype/parse.js";
 export { parseDType, structured, subarrayOf } from "./dtype/parse.js";
+export { pyDescr, pyRepr, pyStr, pyTuple } from "./dtype/py-repr.js";
 export type { SwapPlan } from "./dtype/swap.js";
 export { needsSwap, swapInPlace, swapPlan } from "./dtype/swap.js";
 export type {

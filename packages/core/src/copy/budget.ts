@@ -6,8 +6,11 @@
  * more are read ahead; each live block costs its bytes about three times (the block read,
  * the byte-order/transposition copy made for storage, the encoded chunks); decoding a source
  * chunk costs it twice (compressed + decoded); an HDF5 side costs one more block, because the
- * h5wasm heap grows to the largest block and never shrinks. A fixed reserve covers codec
- * state (zstd/blosc wasm memories) and small adapter caches.
+ * h5wasm heap grows to the largest block and never shrinks. Freed blocks are garbage until
+ * the collector runs: the engine asks for a collection (`releaseMemory`) after every
+ * {@link GARBAGE_BLOCKS} blocks, which the model counts as that many more live blocks. A
+ * fixed reserve covers codec state (zstd/blosc wasm memories), the HDF5 chunk cache, heap
+ * growth and allocator slack; callers add what they know more (codec worker threads).
  */
 import { LimitExceededError } from "../errors.js";
 
@@ -15,8 +18,10 @@ import { LimitExceededError } from "../errors.js";
 export const DEFAULT_MAX_MEMORY: number = 256 * 1024 * 1024;
 /** Default number of blocks written concurrently. */
 export const DEFAULT_CONCURRENCY = 2;
-/** Fixed part of the budget kept for codec state and adapter caches. */
-export const BUDGET_RESERVE_BYTES: number = 16 * 1024 * 1024;
+/** Fixed part of the budget kept for codec state, adapter caches and allocator slack. */
+export const BUDGET_RESERVE_BYTES: number = 24 * 1024 * 1024;
+/** Blocks of garbage allowed between two `releaseMemory` calls. */
+export const GARBAGE_BLOCKS = 2;
 /** Live copies of one in-flight block: the block, its stored-order copy, its encoded form. */
 export const COPIES_PER_BLOCK = 3;
 // A decoded source chunk and its compressed bytes.
@@ -40,6 +45,8 @@ export interface BudgetInputs {
 	readonly sourceChunkBytes?: number;
 	/** Bytes of one target chunk (0 or absent when unchunked): the smallest possible block. */
 	readonly targetChunkBytes?: number;
+	/** More fixed bytes the caller knows of (e.g. codec worker threads). */
+	readonly extraReserveBytes?: number;
 }
 
 /** The result: the block cap and how peak memory follows from a block size. */
@@ -71,16 +78,18 @@ export function memoryBudget(inputs: BudgetInputs): MemoryBudget {
 	const heap =
 		(HEAP_FORMATS.has(inputs.sourceFormat ?? "") ? 1 : 0) +
 		(HEAP_FORMATS.has(inputs.targetFormat ?? "") ? 1 : 0);
-	const blockMultiplier = (concurrency + prefetch) * COPIES_PER_BLOCK + heap;
+	const blockMultiplier =
+		(concurrency + prefetch) * COPIES_PER_BLOCK + heap + GARBAGE_BLOCKS;
 	const sourceChunk = Math.max(0, inputs.sourceChunkBytes ?? 0);
 	const fixedBytes =
-		Math.min(BUDGET_RESERVE_BYTES, Math.floor(maxMemory / 8)) +
+		BUDGET_RESERVE_BYTES +
+		Math.max(0, inputs.extraReserveBytes ?? 0) +
 		sourceChunk * COPIES_PER_SOURCE_CHUNK * (prefetch + 1);
 	const free = maxMemory - fixedBytes;
 	const maxBlockBytes = Math.floor(free / blockMultiplier);
 	if (maxBlockBytes < 1) {
 		throw new LimitExceededError(
-			`a memory budget of ${formatBytes(maxMemory)} is too small: decoding one source chunk of ${formatBytes(sourceChunk)} alone needs ${formatBytes(fixedBytes)}; raise --max-memory`,
+			`a memory budget of ${formatBytes(maxMemory)} is too small: codec state, caches${sourceChunk > 0 ? ` and decoding one source chunk of ${formatBytes(sourceChunk)}` : ""} need ${formatBytes(fixedBytes)} before any block; raise --max-memory`,
 		);
 	}
 	const targetChunk = Math.max(0, inputs.targetChunkBytes ?? 0);

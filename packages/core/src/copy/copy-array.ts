@@ -14,7 +14,7 @@ import {
 } from "../errors.js";
 import { regionToSelection } from "../selection.js";
 import type { ArrayStore, Block, ReadableArrayStore } from "../types.js";
-import { DEFAULT_CONCURRENCY } from "./budget.js";
+import { DEFAULT_CONCURRENCY, GARBAGE_BLOCKS } from "./budget.js";
 import { castData, castKind } from "./cast.js";
 import type {
 	ArrayCopyResult,
@@ -138,6 +138,7 @@ class ArrayCopy {
 	#bytesDone = 0;
 	#written = 0;
 	#bytesWritten = 0;
+	#sinceRelease = 0;
 
 	constructor(
 		src: ReadableArrayStore,
@@ -286,6 +287,10 @@ class ArrayCopy {
 		if (this.#options.verify) this.#digests.set(n, await blockDigest(data));
 		await this.#dst.write(block.selection, data, { signal });
 		const bytes = shapeSize(block.shape) * this.#itemsize;
+		if (this.#options.releaseMemory && ++this.#sinceRelease >= GARBAGE_BLOCKS) {
+			this.#sinceRelease = 0;
+			this.#options.releaseMemory();
+		}
 		this.#written++;
 		this.#bytesWritten += bytes;
 		this.#blocksDone++;

@@ -39,6 +39,11 @@ export interface CopyOptions extends PlanBudgetOptions {
 	 * 0 checkpoints after every block.
 	 */
 	readonly checkpointInterval?: number;
+	/**
+	 * Asks the runtime to collect garbage (e.g. `global.gc` under `--expose-gc`). Called after
+	 * every two blocks, so freed block buffers never pile up beyond what the budget counts.
+	 */
+	readonly releaseMemory?: () => void;
 }
 
 /** Options of `copyArray`. */

@@ -458,6 +458,7 @@ function planOne(
 				maxMemory: options.maxMemory ?? DEFAULT_MAX_MEMORY,
 				concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
 				prefetch: options.prefetch ?? 1,
+				extraReserveBytes: options.extraReserveBytes ?? 0,
 				sourceFormat,
 				targetFormat: format,
 				sourceChunkBytes: sourceChunks

@@ -42,6 +42,8 @@ export interface PlanBudgetOptions {
 	readonly concurrency?: number;
 	/** Blocks read ahead; default 1. */
 	readonly prefetch?: number;
+	/** Fixed bytes the caller knows of beyond the engine's reserve (codec worker threads). */
+	readonly extraReserveBytes?: number;
 }
 
 /** The plan of one array. */
@@ -84,6 +86,7 @@ export function planArrayCopy(
 		maxMemory: options.maxMemory ?? DEFAULT_MAX_MEMORY,
 		concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
 		prefetch: options.prefetch ?? 1,
+		extraReserveBytes: options.extraReserveBytes ?? 0,
 		sourceFormat: inputs.sourceFormat,
 		targetFormat: inputs.targetFormat,
 		sourceChunkBytes: sourceChunks
