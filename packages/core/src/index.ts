@@ -92,9 +92,6 @@ export {
 	hasListDescr,
 	isBigEndian,
 	numpyName,
-	pyRepr,
-	pyStr,
-	pyTuple,
 	sameLayout,
 	toDescr,
 	toDictDescr,
@@ -121,6 +118,7 @@ export {
 } from "./dtype/model.js";
 export type { CodeOf } from "./dtype/parse.js";
 export { parseDType, structured, subarrayOf } from "./dtype/parse.js";
+export { pyDescr, pyRepr, pyStr, pyTuple } from "./dtype/py-repr.js";
 export type { SwapPlan } from "./dtype/swap.js";
 export { needsSwap, swapInPlace, swapPlan } from "./dtype/swap.js";
 export type {

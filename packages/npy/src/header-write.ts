@@ -7,11 +7,12 @@
 import {
 	type DType,
 	hasListDescr,
+	pyDescr,
+	pyTuple,
 	toDescr,
 	UnsupportedDTypeError,
 } from "@arraystore/core";
 import { NPY_MAGIC, type NpyVersion } from "./header.js";
-import { reprDescr, reprShape } from "./py-repr.js";
 
 /** numpy's ARRAY_ALIGN: data starts at a multiple of 64. */
 export const ARRAY_ALIGN = 64;
@@ -45,7 +46,7 @@ export function npyHeaderDict(
 			},
 		);
 	}
-	const text = `{'descr': ${reprDescr(toDescr(spec.dtype))}, 'fortran_order': ${spec.fortranOrder ? "True" : "False"}, 'shape': ${reprShape(spec.shape)}, }`;
+	const text = `{'descr': ${pyDescr(toDescr(spec.dtype))}, 'fortran_order': ${spec.fortranOrder ? "True" : "False"}, 'shape': ${pyTuple(spec.shape)}, }`;
 	const shape = spec.shape;
 	if (shape.length === 0) return text;
 	const growing = shape[spec.fortranOrder ? shape.length - 1 : 0] as number;

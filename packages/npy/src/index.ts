@@ -63,4 +63,3 @@ export {
 	type NpyReadTuning,
 	type RegionTuning,
 } from "./options.js";
-export { reprDescr, reprShape, reprStr } from "./py-repr.js";

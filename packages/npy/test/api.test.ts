@@ -31,9 +31,6 @@ describe("npy: public API", () => {
 			"parsePyLiteral",
 			"readNpyHeader",
 			"readNpzOptions",
-			"reprDescr",
-			"reprShape",
-			"reprStr",
 			"wrapHeader",
 		]);
 	});

@@ -2,11 +2,10 @@ import { join } from "node:path";
 import { describeArrayStore } from "@arraystore/conformance";
 import { npyAdapter, npzAdapter } from "../src/index.js";
 
-// `huge` stays off: that case creates with `chunks`, which unchunked formats refuse (reported to
-// the lead, as raw did); mmap.test.ts covers more than 2^31 elements instead.
 describeArrayStore({
 	adapter: npyAdapter,
 	makeTarget: (dir, name) => join(dir, `${name}.npy`),
+	huge: true,
 });
 
 // The positional-I/O path (what runs when mmap-io cannot load) must behave identically.

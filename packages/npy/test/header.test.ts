@@ -1,12 +1,16 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { FORMATS_DIR, formatsManifest } from "@arraystore/conformance";
-import { isArrayStoreError, parseDType, withByteOrder } from "@arraystore/core";
+import {
+	isArrayStoreError,
+	parseDType,
+	pyStr as reprStr,
+	withByteOrder,
+} from "@arraystore/core";
 import { describe, expect, it } from "vitest";
 import { parseNpyHeader } from "../src/header.js";
 import { formatNpyHeader, wrapHeader } from "../src/header-write.js";
 import { parsePyLiteral } from "../src/literal.js";
-import { reprStr } from "../src/py-repr.js";
 
 const npyEntries = formatsManifest().arrays.filter((a) => a.format === "npy");
 

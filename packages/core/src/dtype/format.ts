@@ -5,6 +5,7 @@
 
 import type { Descr, DescrField, DType, NumpyDictDescr } from "./model.js";
 import { parseDType, structured, subarrayOf } from "./parse.js";
+import { pyDescr } from "./py-repr.js";
 
 /**
  * The npy / zarr-v2 descriptor: `dtype.str` for simple types, a field list for records
@@ -79,7 +80,7 @@ const NATIVE_NAMES: Readonly<Record<string, string>> = {
  * "[('a', '<i4'), ('b', '<f8')]". mmappickle stores exactly this string.
  */
 export function numpyName(dtype: DType): string {
-	if (dtype.fields) return pyRepr(toDescr(dtype));
+	if (dtype.fields) return pyDescr(toDescr(dtype));
 	if (dtype.byteOrder === ">") return dtype.str;
 	if (dtype.kind === "M" || dtype.kind === "m") {
 		const base = dtype.kind === "M" ? "datetime64" : "timedelta64";
@@ -88,44 +89,6 @@ export function numpyName(dtype: DType): string {
 			: `${base}[${dtype.step === 1 ? "" : dtype.step}${dtype.unit}]`;
 	}
 	return NATIVE_NAMES[dtype.code] ?? dtype.str;
-}
-
-/** Python `repr` of descriptor data: strings, numbers, lists of tuples (npy header rules). */
-export function pyRepr(value: unknown): string {
-	if (typeof value === "string") return pyStr(value);
-	if (typeof value === "number" || typeof value === "bigint")
-		return String(value);
-	if (typeof value === "boolean") return value ? "True" : "False";
-	if (value === null || value === undefined) return "None";
-	if (Array.isArray(value)) {
-		// numpy's descr is a list of tuples; shapes inside it are tuples too.
-		return `[${value.map((e) => (Array.isArray(e) ? pyTuple(e) : pyRepr(e))).join(", ")}]`;
-	}
-	return String(value);
-}
-
-/** Python tuple repr: `(3,)`, `(3, 4)`, `()`. */
-export function pyTuple(items: readonly unknown[]): string {
-	const parts = items.map((e) => (Array.isArray(e) ? pyTuple(e) : pyRepr(e)));
-	return parts.length === 1 ? `(${parts[0]},)` : `(${parts.join(", ")})`;
-}
-
-/** Python `repr` of a str: single quotes unless it contains `'` and no `"`. */
-export function pyStr(s: string): string {
-	const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
-	let out = "";
-	for (const ch of s) {
-		const c = ch.codePointAt(0) as number;
-		if (ch === "\\") out += "\\\\";
-		else if (ch === quote) out += `\\${quote}`;
-		else if (ch === "\n") out += "\\n";
-		else if (ch === "\r") out += "\\r";
-		else if (ch === "\t") out += "\\t";
-		else if (c < 0x20 || c === 0x7f)
-			out += `\\x${c.toString(16).padStart(2, "0")}`;
-		else out += ch;
-	}
-	return quote + out + quote;
 }
 
 /** The same dtype in another byte order, recursively through records and sub-arrays. */
