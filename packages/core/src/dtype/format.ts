@@ -5,7 +5,7 @@
 
 import type { Descr, DescrField, DType, NumpyDictDescr } from "./model.js";
 import { parseDType, structured, subarrayOf } from "./parse.js";
-import { pyDescr } from "./py-repr.js";
+import { pyStr, pyTuple } from "./py-repr.js";
 
 /**
  * The npy / zarr-v2 descriptor: `dtype.str` for simple types, a field list for records
@@ -80,7 +80,7 @@ const NATIVE_NAMES: Readonly<Record<string, string>> = {
  * "[('a', '<i4'), ('b', '<f8')]". mmappickle stores exactly this string.
  */
 export function numpyName(dtype: DType): string {
-	if (dtype.fields) return pyDescr(toDescr(dtype));
+	if (dtype.fields) return structStr(dtype);
 	if (dtype.byteOrder === ">") return dtype.str;
 	if (dtype.kind === "M" || dtype.kind === "m") {
 		const base = dtype.kind === "M" ? "datetime64" : "timedelta64";
@@ -89,6 +89,58 @@ export function numpyName(dtype: DType): string {
 			: `${base}[${dtype.step === 1 ? "" : dtype.step}${dtype.unit}]`;
 	}
 	return NATIVE_NAMES[dtype.code] ?? dtype.str;
+}
+
+// numpy's _struct_str: the list form when fields are packed in order, else the dict form.
+function structStr(dtype: DType): string {
+	const fields = dtype.fields ?? [];
+	let at = 0;
+	const packed =
+		fields.every((f) => {
+			const ok = f.offset === at;
+			at = f.offset + f.dtype.itemsize;
+			return ok;
+		}) && at === dtype.itemsize;
+	if (packed) {
+		const items = fields.map((f) => {
+			const name =
+				f.title !== undefined
+					? `(${pyStr(f.title)}, ${pyStr(f.name)})`
+					: pyStr(f.name);
+			const sub = f.dtype.subarray;
+			return sub
+				? `(${name}, ${shortRepr(sub.base)}, ${pyTuple(sub.shape)})`
+				: `(${name}, ${shortRepr(f.dtype)})`;
+		});
+		return `[${items.join(", ")}]`;
+	}
+	const formats = fields.map((f) =>
+		f.dtype.subarray
+			? `(${shortRepr(f.dtype.subarray.base)}, ${pyTuple(f.dtype.subarray.shape)})`
+			: shortRepr(f.dtype),
+	);
+	const titles = fields.some((f) => f.title !== undefined)
+		? `'titles': [${fields.map((f) => (f.title !== undefined ? pyStr(f.title) : "None")).join(", ")}], `
+		: "";
+	return `{'names': [${fields.map((f) => pyStr(f.name)).join(", ")}], 'formats': [${formats.join(", ")}], 'offsets': [${fields.map((f) => f.offset).join(", ")}], ${titles}'itemsize': ${dtype.itemsize}}`;
+}
+
+// numpy's _construction_repr(short=True) for a field type: '?', 'S3', 'V4', '<i4', 'i1', '<M8[ns]'.
+function shortRepr(dtype: DType): string {
+	if (dtype.fields) return structStr(dtype);
+	const bo = dtype.byteOrder === "|" ? "" : dtype.byteOrder;
+	switch (dtype.kind) {
+		case "b":
+			return "'?'";
+		case "S":
+		case "V":
+			return `'${dtype.kind}${dtype.itemsize}'`;
+		case "M":
+		case "m":
+			return pyStr(dtype.str);
+		default:
+			return `'${bo}${dtype.code}'`;
+	}
 }
 
 /** The same dtype in another byte order, recursively through records and sub-arrays. */
