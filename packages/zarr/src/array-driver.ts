@@ -6,17 +6,20 @@ import {
 	type ArrayDriver,
 	type ArrayInfo,
 	type Attributes,
+	isVString,
 	MalformedError,
 	planBlocks,
 	ReadOnlyError,
 	type Region,
+	UnsupportedError,
 } from "@arraystore/core";
 import { attrsFromJson, attrsToJson } from "./attrs.js";
-import { ChunkEngine } from "./chunk-engine.js";
+import { ChunkEngine, type EngineContext } from "./chunk-engine.js";
 import { fillToScalar } from "./fill-value.js";
 import type { Hierarchy } from "./hierarchy.js";
 import { CHUNK_LOCKS, InFlight } from "./lock.js";
 import { type ArrayMeta, parseV2Array, parseV3Array } from "./metadata.js";
+import { StringChunks } from "./string-chunks.js";
 import {
 	acquirePool,
 	defaultWorkerCount,
@@ -65,8 +68,11 @@ export function parseArrayMeta(
 	return zarrFormat === 2 ? parseV2Array(doc) : parseV3Array(doc);
 }
 
+// vlen strings: blocks are planned with a typical string size.
+const STRING_ESTIMATE = 32;
+
 function infoOf(meta: ArrayMeta): ArrayInfo {
-	const itemsize = meta.dtype.itemsize;
+	const itemsize = meta.dtype.itemsize || STRING_ESTIMATE;
 	const chunkBytes = meta.chunkShape.reduce((a, b) => a * b, itemsize);
 	const blockShape = planBlocks(meta.shape, itemsize, {
 		targetChunks: meta.chunkShape,
@@ -79,7 +85,7 @@ function infoOf(meta: ArrayMeta): ArrayInfo {
 		order: meta.order,
 		chunks: Object.freeze([...meta.chunkShape]),
 		blockShape: Object.freeze(blockShape),
-		fillValue: fillToScalar(meta.dtype, meta.fill),
+		fillValue: meta.fillString ?? fillToScalar(meta.dtype, meta.fill),
 		codecs: meta.plan.info,
 		byteOffset: null,
 	}) as ArrayInfo;
@@ -94,7 +100,7 @@ export class ZarrArrayDriver implements ArrayDriver {
 	readonly #writable: boolean;
 	readonly #lease: PoolLease;
 	readonly #inflight = new InFlight();
-	readonly #engine: ChunkEngine;
+	readonly #engine: ChunkEngine | StringChunks;
 	#closed = false;
 
 	constructor(
@@ -111,28 +117,37 @@ export class ZarrArrayDriver implements ArrayDriver {
 		this.#writable = writable;
 		this.#lease = acquirePool(options.workers ?? defaultWorkerCount());
 		const workers = this.#lease.pool?.size ?? 1;
-		this.#engine = new ChunkEngine(
-			{
-				store: h.store,
-				nodeKey: path,
-				pool: this.#lease.pool,
-				locks: CHUNK_LOCKS,
-				writeEmptyChunks: options.writeEmptyChunks ?? false,
-				concurrency: Math.max(4, workers * 2),
-				...(options.inlineBytes !== undefined
-					? { inlineBytes: options.inlineBytes }
-					: {}),
-			},
-			meta,
-		);
+		const ctx: EngineContext = {
+			store: h.store,
+			nodeKey: path,
+			pool: this.#lease.pool,
+			locks: CHUNK_LOCKS,
+			writeEmptyChunks: options.writeEmptyChunks ?? false,
+			concurrency: Math.max(4, workers * 2),
+			...(options.inlineBytes !== undefined
+				? { inlineBytes: options.inlineBytes }
+				: {}),
+		};
+		try {
+			this.#engine = isVString(meta.dtype)
+				? new StringChunks(ctx, meta)
+				: new ChunkEngine(ctx, meta);
+		} catch (err) {
+			void this.#lease.release();
+			throw err;
+		}
 	}
 
 	get info(): ArrayInfo {
 		return this.#info;
 	}
 
-	read(region: Region, out: Uint8Array, signal?: AbortSignal): Promise<void> {
-		return this.#engine.read(region, out, signal);
+	async read(
+		region: Region,
+		out: Uint8Array,
+		signal?: AbortSignal,
+	): Promise<void> {
+		await this.#bytes().read(region, out, signal);
 	}
 
 	async write(
@@ -141,7 +156,36 @@ export class ZarrArrayDriver implements ArrayDriver {
 		signal?: AbortSignal,
 	): Promise<void> {
 		this.#mustWrite("write");
-		await this.#inflight.track(this.#engine.write(region, bytes, signal));
+		await this.#inflight.track(this.#bytes().write(region, bytes, signal));
+	}
+
+	async readStrings(region: Region, signal?: AbortSignal): Promise<string[]> {
+		return this.#strings().read(region, signal);
+	}
+
+	async writeStrings(
+		region: Region,
+		values: readonly string[],
+		signal?: AbortSignal,
+	): Promise<void> {
+		this.#mustWrite("write");
+		await this.#inflight.track(this.#strings().write(region, values, signal));
+	}
+
+	#bytes(): ChunkEngine {
+		if (this.#engine instanceof StringChunks)
+			throw new UnsupportedError(
+				"this Zarr array holds variable-length strings",
+			);
+		return this.#engine;
+	}
+
+	#strings(): StringChunks {
+		if (!(this.#engine instanceof StringChunks))
+			throw new UnsupportedError(
+				"this Zarr array holds fixed-size elements, not strings",
+			);
+		return this.#engine;
 	}
 
 	async resize(shape: readonly number[]): Promise<void> {

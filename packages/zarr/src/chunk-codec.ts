@@ -33,12 +33,19 @@ export class ChunkCodec {
 	readonly #pool: WorkerPool | null;
 	readonly #inlineBytes: number;
 
+	readonly #exact: boolean;
+
+	/**
+	 * `chunkBytes` is the exact decoded size, or (with `exact` false, for vlen strings) a cap.
+	 */
 	constructor(
 		plan: ChunkPlan,
 		chunkBytes: number,
 		pool: WorkerPool | null,
 		inlineBytes: number = INLINE_BYTES,
+		exact = true,
 	) {
+		this.#exact = exact;
 		this.chunkBytes = chunkBytes;
 		this.#chain = plan.chain;
 		const limits: number[] = [];
@@ -70,7 +77,11 @@ export class ChunkCodec {
 				},
 				owns(encoded),
 			);
-		if (raw.length !== this.chunkBytes)
+		if (
+			this.#exact
+				? raw.length !== this.chunkBytes
+				: raw.length > this.chunkBytes
+		)
 			throw new MalformedError(
 				`chunk decodes to ${raw.length} bytes, expected ${this.chunkBytes}`,
 			);
@@ -87,7 +98,11 @@ export class ChunkCodec {
 	}
 
 	#run(task: KernelTask, transfer: boolean): Promise<Uint8Array> {
-		if (this.#pool && this.chunkBytes >= this.#inlineBytes)
+		// Variable-size chunks (strings) are judged by their own size.
+		const size = this.#exact
+			? this.chunkBytes
+			: task.bytes.length * (task.op === "decode" ? 4 : 1);
+		if (this.#pool && size >= this.#inlineBytes)
 			return this.#pool.run(task, transfer);
 		return runInline(task);
 	}

@@ -17,6 +17,8 @@ export interface ChunkPlan {
 	readonly perm: readonly number[];
 	/** bytes→bytes codecs, first applied first on encode. */
 	readonly chain: readonly KernelCodec[];
+	/** Elements are variable-length UTF-8 strings (`vlen-utf8` is the array→bytes step). */
+	readonly vlen?: boolean;
 }
 
 /** `sharding_indexed`. */
@@ -127,11 +129,25 @@ export function planV2(
 	const chain: KernelCodec[] = [];
 	const info: CodecInfo[] = [];
 	const filters = zarray.filters;
+	const object =
+		typeof zarray.dtype === "string" && /^[|<>=]?O$/.test(zarray.dtype);
+	let vlen = false;
 	if (filters !== null && filters !== undefined) {
 		if (!Array.isArray(filters))
 			throw new MalformedError(".zarray filters must be a list or null");
-		for (const f of filters) {
+		for (const [i, f] of filters.entries()) {
 			const { id, cfg } = splitV2(f);
+			// Object arrays name their object codec as the first filter (zarr-python 2).
+			if (object && i === 0) {
+				if (id !== "vlen-utf8")
+					unsupported(
+						id,
+						"is not supported as an object codec (only vlen-utf8)",
+					);
+				vlen = true;
+				info.push({ name: id, config: cfg });
+				continue;
+			}
 			if (id !== "shuffle")
 				unsupported(id, "is not supported as a Zarr v2 filter");
 			chain.push(kernelCodec(id, cfg, itemsize));
@@ -144,9 +160,15 @@ export function planV2(
 		chain.push(kernelCodec(id, cfg, itemsize));
 		info.push({ name: id, config: cfg });
 	}
+	if (object && !vlen)
+		unsupported("object", "arrays need the vlen-utf8 object codec");
 	const perm =
 		order === "F" ? [...Array(ndim).keys()].reverse() : [...Array(ndim).keys()];
-	return { chunk: { perm, chain }, endian: undefined, info };
+	return {
+		chunk: { perm, chain, ...(vlen ? { vlen } : {}) },
+		endian: undefined,
+		info,
+	};
 }
 
 function codecEntry(c: JsonValue): { name: string; cfg: JsonObject } {
@@ -183,6 +205,7 @@ interface V3Parsed {
 	endian: "little" | "big" | undefined;
 	chain: KernelCodec[];
 	shard?: ShardPlan;
+	vlen?: boolean;
 }
 
 function parseV3List(
@@ -198,9 +221,15 @@ function parseV3List(
 	const chain: KernelCodec[] = [];
 	let shard: ShardPlan | undefined;
 	let stage: "a2a" | "b2b" = "a2a";
+	let vlen = false;
 	for (const c of list) {
 		const { name, cfg } = codecEntry(c);
 		if (stage === "a2a") {
+			if (name === "vlen-utf8" || name === "numcodecs.vlen-utf8") {
+				vlen = true;
+				stage = "b2b";
+				continue;
+			}
 			if (name === "transpose") {
 				const p = transposeOrder(cfg, ndim);
 				perm = p.map((k) => perm[k] as number);
@@ -252,7 +281,11 @@ function parseV3List(
 					);
 				shard = {
 					innerShape: innerShape as number[],
-					inner: { perm: inner.perm, chain: inner.chain },
+					inner: {
+						perm: inner.perm,
+						chain: inner.chain,
+						...(inner.vlen ? { vlen: true } : {}),
+					},
 					indexChain: idx.chain,
 					indexEndian: idx.endian ?? "little",
 					indexLocation: loc,
@@ -273,7 +306,13 @@ function parseV3List(
 		if (itemsize !== 1)
 			throw new MalformedError("zarr.json codecs lack the bytes codec");
 	}
-	return { perm, endian, chain, ...(shard ? { shard } : {}) };
+	return {
+		perm,
+		endian,
+		chain,
+		...(shard ? { shard } : {}),
+		...(vlen ? { vlen } : {}),
+	};
 }
 
 /** Parses `zarr.json` `codecs`. */
@@ -289,7 +328,7 @@ export function planV3(
 	});
 	const chunk: ChunkPlan = p.shard
 		? p.shard.inner
-		: { perm: p.perm, chain: p.chain };
+		: { perm: p.perm, chain: p.chain, ...(p.vlen ? { vlen: true } : {}) };
 	if (p.shard && p.chain.length > 0)
 		unsupported(
 			p.chain[0]?.id ?? "?",
@@ -408,6 +447,22 @@ function level(
 export function v2CodecsFor(
 	codecs: readonly CodecInfo[] | undefined,
 	itemsize: number,
+	vlen = false,
+): { compressor: JsonObject | null; filters: JsonObject[] | null } {
+	const picked = pickV2(codecs, vlen ? 1 : itemsize);
+	// Object arrays (vlen strings) carry their object codec as the first filter, as zarr-python 2 writes them.
+	if (!vlen) return picked;
+	if (picked.filters)
+		encodeRefusal(
+			"shuffle",
+			"filters other than the object codec do not apply to strings",
+		);
+	return { compressor: picked.compressor, filters: [{ id: "vlen-utf8" }] };
+}
+
+function pickV2(
+	codecs: readonly CodecInfo[] | undefined,
+	itemsize: number,
 ): { compressor: JsonObject | null; filters: JsonObject[] | null } {
 	if (codecs === undefined)
 		return {
@@ -425,7 +480,7 @@ export function v2CodecsFor(
 	for (const c of codecs) {
 		const name = nameOf(c);
 		const cfg = cfgOf(c);
-		if (name === "bytes") continue;
+		if (name === "bytes" || name === "vlen-utf8") continue;
 		if (name === "shuffle") {
 			if (compressor)
 				encodeRefusal(name, "filters must come before the compressor");

@@ -7,7 +7,9 @@ import {
 	AlreadyExistsError,
 	type DriverCreateOptions,
 	type DType,
+	DTypeMismatchError,
 	InvalidSelectionError,
+	isVString,
 	UnsupportedDTypeError,
 	UnsupportedError,
 } from "@arraystore/core";
@@ -78,12 +80,28 @@ export function arrayDoc(
 	opts: ZarrCreateOptions,
 ): JsonObject {
 	const { dtype, shape } = spec;
+	const strings = isVString(dtype);
+	// Strings have no itemsize: size default chunks for about 32 bytes each.
 	const chunks = spec.chunks
 		? [...spec.chunks]
-		: defaultChunks(shape, dtype.itemsize);
-	const fill = fillToJson(dtype, fillFromScalar(dtype, spec.fillValue));
+		: defaultChunks(shape, strings ? 32 : dtype.itemsize);
+	if (
+		strings &&
+		spec.fillValue !== undefined &&
+		typeof spec.fillValue !== "string"
+	)
+		throw new DTypeMismatchError(
+			"the fill value of a string array must be a string",
+		);
+	const fill = strings
+		? ((spec.fillValue as string | undefined) ?? "")
+		: fillToJson(dtype, fillFromScalar(dtype, spec.fillValue));
 	if (zarrFormat === 2) {
-		const { compressor, filters } = v2CodecsFor(spec.codecs, dtype.itemsize);
+		const { compressor, filters } = v2CodecsFor(
+			spec.codecs,
+			dtype.itemsize,
+			strings,
+		);
 		return {
 			zarr_format: 2,
 			shape: [...shape],

@@ -6,9 +6,11 @@ import {
 	type Descr,
 	type DType,
 	hasListDescr,
+	isVString,
 	parseDType,
 	toDescr,
 	UnsupportedDTypeError,
+	vstringDType,
 	withByteOrder,
 } from "@arraystore/core";
 import { isJsonObject, type JsonObject, type JsonValue } from "./json.js";
@@ -44,13 +46,13 @@ function refuse(dtype: string, reason: string): never {
  * Why Zarr cannot hold `dtype` at all (any version), or null when it can.
  */
 export function zarrRefusal(dtype: DType): string | null {
-	if (dtype.kind === "O")
+	if (dtype.kind === "O" && dtype.vlen === undefined)
 		return "variable-length strings are not supported by this adapter";
 	if (dtype.opaque)
 		return "long double is platform-specific and has no Zarr type";
 	if (dtype.fields && !hasListDescr(dtype))
 		return "records with overlapping or unordered fields have no Zarr v2 descriptor";
-	if (dtype.itemsize === 0) return "zero-size elements";
+	if (dtype.itemsize === 0 && dtype.kind !== "O") return "zero-size elements";
 	return null;
 }
 
@@ -59,7 +61,7 @@ export function zarrV3Refusal(dtype: DType): string | null {
 	const base = zarrRefusal(dtype);
 	if (base) return base;
 	if (V3_BY_CODE[dtype.code] === undefined || dtype.fields) {
-		return "Zarr v3 extension data types (bytes, unicode, datetime, records, raw) are spelled differently by each implementation and tensorstore reads none of them; use zarrFormat 2";
+		return "Zarr v3 extension data types (bytes, unicode, datetime, records, raw, strings) are spelled differently by each implementation and tensorstore reads none of them; use zarrFormat 2";
 	}
 	return null;
 }
@@ -67,11 +69,8 @@ export function zarrV3Refusal(dtype: DType): string | null {
 /** Parses a `.zarray` `dtype`. */
 export function dtypeFromV2(value: JsonValue | undefined): DType {
 	if (typeof value === "string") {
-		if (value.replace(/^[<>|=]/, "").startsWith("O"))
-			refuse(
-				value,
-				"object arrays (vlen strings) are not supported by this adapter",
-			);
+		// Object arrays hold vlen strings here; planV2 checks their object codec.
+		if (/^[<>|=]?O$/.test(value)) return vstringDType("utf8");
 		const d = parseDType(value);
 		const why = zarrRefusal(d);
 		if (why) refuse(value, why);
@@ -85,6 +84,7 @@ export function dtypeFromV2(value: JsonValue | undefined): DType {
 export function dtypeToV2(dtype: DType): Descr {
 	const why = zarrRefusal(dtype);
 	if (why) refuse(dtype.str, why);
+	if (isVString(dtype)) return "|O";
 	return toDescr(dtype);
 }
 
@@ -96,6 +96,7 @@ export function dtypeFromV3(
 	value: JsonValue | undefined,
 	endian: "little" | "big" | undefined,
 ): DType {
+	if (value === "string") return vstringDType("utf8");
 	const order = endian === "big" ? ">" : "<";
 	return withByteOrder(v3Type(value, 0), order);
 }

@@ -5,6 +5,7 @@
  */
 import {
 	type DType,
+	isVString,
 	MalformedError,
 	type Order,
 	UnsupportedError,
@@ -27,6 +28,8 @@ export interface ArrayMeta {
 	readonly order: Order;
 	/** One element in stored byte order; null = v2 `fill_value: null` (reads as zeros). */
 	readonly fill: Uint8Array | null;
+	/** vlen string arrays: the fill string (their `fill` is null). */
+	readonly fillString?: string;
 	readonly plan: CodecPlan;
 	/** Chunk key (relative to the array node) of grid coordinates. */
 	readonly chunkKey: (coords: readonly number[]) => string;
@@ -57,7 +60,18 @@ function shapeOf(
 	});
 }
 
+// vlen strings have no itemsize: cap the element count of a chunk instead.
+const MAX_STRING_CHUNK_ELEMENTS = 2 ** 26;
+
 function checkChunkBytes(chunks: readonly number[], itemsize: number): void {
+	if (itemsize === 0) {
+		const n = chunks.reduce((a, b) => a * b, 1);
+		if (n > MAX_STRING_CHUNK_ELEMENTS)
+			throw new MalformedError(
+				`string chunks of ${n} elements exceed the ${MAX_STRING_CHUNK_ELEMENTS}-element limit`,
+			);
+		return;
+	}
 	let n = itemsize;
 	for (const c of chunks) n *= c;
 	if (n > MAX_CHUNK_BYTES)
@@ -69,6 +83,25 @@ function checkChunkBytes(chunks: readonly number[], itemsize: number): void {
 function orderFromPerm(perm: readonly number[]): Order {
 	const n = perm.length;
 	return n >= 2 && perm.every((d, i) => d === n - 1 - i) ? "F" : "C";
+}
+
+// The fill of fixed-size types as bytes; of vlen strings as a string (zarr-python 2 may write 0 or null).
+function fillOf(
+	dtype: DType,
+	plan: CodecPlan,
+	value: JsonValue | undefined,
+	zarrFormat: 2 | 3,
+): { fill: Uint8Array | null; fillString?: string } {
+	const strings = isVString(dtype);
+	if (strings !== (plan.chunk.vlen === true))
+		throw new MalformedError(
+			strings
+				? "string arrays need the vlen-utf8 codec"
+				: "vlen-utf8 on a fixed-size dtype",
+		);
+	if (strings)
+		return { fill: null, fillString: typeof value === "string" ? value : "" };
+	return { fill: fillFromJson(dtype, value, zarrFormat) };
 }
 
 /** Chunk keys of a v2 array (also the v3 `v2` encoding): `i.j` / `i/j`, `0` for 0-d. */
@@ -114,7 +147,7 @@ export function parseV2Array(doc: JsonObject): ArrayMeta {
 		chunkShape,
 		dtype,
 		order: shape.length >= 2 ? order : "C",
-		fill: fillFromJson(dtype, doc.fill_value, 2),
+		...fillOf(dtype, plan, doc.fill_value, 2),
 		plan,
 		chunkKey: v2KeyEncoder(separatorOf(doc.dimension_separator, ".")),
 		doc,
@@ -183,7 +216,7 @@ export function parseV3Array(doc: JsonObject): ArrayMeta {
 		chunkShape,
 		dtype,
 		order: orderFromPerm(plan.chunk.perm),
-		fill: fillFromJson(dtype, doc.fill_value, 3),
+		...fillOf(dtype, plan, doc.fill_value, 3),
 		plan,
 		chunkKey,
 		doc,
