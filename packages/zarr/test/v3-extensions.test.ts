@@ -142,3 +142,33 @@ describe("zarr: v3 extension data types (read)", () => {
 		}
 	});
 });
+
+describe("zarr: v3 string arrays (read)", () => {
+	it("reads data_type string with the vlen-utf8 codec", async () => {
+		await using tmp = await tempDir();
+		const root = tmp.join("s.zarr");
+		await mkdir(`${root}/c`, { recursive: true });
+		const meta = {
+			zarr_format: 3,
+			node_type: "array",
+			shape: [3],
+			data_type: "string",
+			chunk_grid: { name: "regular", configuration: { chunk_shape: [2] } },
+			chunk_key_encoding: {
+				name: "default",
+				configuration: { separator: "/" },
+			},
+			fill_value: "-",
+			codecs: [{ name: "vlen-utf8", configuration: {} }],
+			attributes: {},
+		};
+		await writeFile(`${root}/zarr.json`, JSON.stringify(meta));
+		// Two items: "a" and "bé" (UTF-8 62 C3 A9), each with a u32 length; chunk 1 is missing.
+		await writeFile(
+			`${root}/c/0`,
+			Buffer.from([2, 0, 0, 0, 1, 0, 0, 0, 0x61, 3, 0, 0, 0, 0x62, 0xc3, 0xa9]),
+		);
+		await using a = await openZarr(root);
+		expect((await a.read()).data).toEqual(["a", "bé", "-"]);
+	});
+});
