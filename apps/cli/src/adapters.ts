@@ -14,6 +14,8 @@ import { createZarrAdapter } from "@arraystore/zarr";
 export interface BuiltinOptions {
 	/** Version of Zarr output (default 3); its `checkDType` answers for that version. */
 	readonly zarrFormat?: 2 | 3;
+	/** Zarr codec worker threads (default: the zarr adapter's, one per core; 0 = inline). */
+	readonly zarrWorkers?: number;
 }
 
 /** Registers every adapter the CLI ships with. */
@@ -26,7 +28,14 @@ export function registerBuiltinAdapters(
 	registry.register(mmappickleAdapter);
 	registry.register(pickleAdapter);
 	registry.register(rawAdapter);
-	registry.register(createZarrAdapter({ zarrFormat: options.zarrFormat ?? 3 }));
+	registry.register(
+		createZarrAdapter({
+			zarrFormat: options.zarrFormat ?? 3,
+			...(options.zarrWorkers !== undefined
+				? { workers: options.zarrWorkers }
+				: {}),
+		}),
+	);
 	return registry;
 }
 

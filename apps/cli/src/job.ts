@@ -20,6 +20,7 @@ import {
 	type TreePlan,
 	type TreePlanOptions,
 } from "@arraystore/core";
+import { garbageCollector } from "./memory.js";
 import {
 	commitOutput,
 	discardPartial,
@@ -70,6 +71,8 @@ export interface RunSettings {
 	readonly unsafeCast: boolean;
 	readonly maxMemory: number;
 	readonly concurrency: number;
+	/** Fixed bytes beyond the engine's reserve (codec threads). */
+	readonly extraReserveBytes: number;
 	readonly checkpointInterval?: number;
 	readonly signal: AbortSignal;
 	readonly reporter: Reporter;
@@ -187,6 +190,7 @@ export async function runJob(
 	} else {
 		reporter.info(`resuming ${paths.final}`);
 	}
+	const collect = garbageCollector();
 	let report: TreeCopyReport;
 	try {
 		report = await copyTree(spec.source.container, dst, {
@@ -196,7 +200,9 @@ export async function runJob(
 			unsafeCast: settings.unsafeCast,
 			maxMemory: settings.maxMemory,
 			concurrency: settings.concurrency,
+			extraReserveBytes: settings.extraReserveBytes,
 			signal: settings.signal,
+			...(collect ? { releaseMemory: collect } : {}),
 			...(settings.checkpointInterval !== undefined
 				? { checkpointInterval: settings.checkpointInterval }
 				: {}),

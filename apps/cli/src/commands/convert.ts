@@ -31,6 +31,7 @@ import {
 	prepareJob,
 	runJob,
 } from "../job.js";
+import { codecWorkers, peakRss, WORKER_BYTES } from "../memory.js";
 import {
 	checkDTypeText,
 	type Flags,
@@ -123,7 +124,8 @@ export async function convertCommand(
 	rawLayout(flags);
 	planOptions(flags, { rawInput: false, maxMemory, concurrency, zarrFormat });
 	const reporter = new Reporter(mode, ctx);
-	const registry = builtinRegistry({ zarrFormat });
+	const workers = codecWorkers(maxMemory, concurrency);
+	const registry = builtinRegistry({ zarrFormat, zarrWorkers: workers });
 	const sources: Source[] = [];
 	try {
 		const jobs: PreparedJob[] = [];
@@ -143,12 +145,10 @@ export async function convertCommand(
 				followExternalLinks: flags["follow-external-links"] === true,
 			});
 			sources.push(source);
-			const base = planOptions(flags, {
-				rawInput,
-				maxMemory,
-				concurrency,
-				zarrFormat,
-			});
+			const base = {
+				...planOptions(flags, { rawInput, maxMemory, concurrency, zarrFormat }),
+				extraReserveBytes: workers * WORKER_BYTES,
+			};
 			jobs.push(
 				...(await prepareJobs(
 					registry,
@@ -197,6 +197,7 @@ export async function convertCommand(
 						unsafeCast: flags["unsafe-cast"] === true,
 						maxMemory,
 						concurrency,
+						extraReserveBytes: workers * WORKER_BYTES,
 						signal: ctx.signal,
 						reporter,
 						...(checkpointEnv !== undefined && /^\d+$/.test(checkpointEnv)
@@ -230,6 +231,8 @@ export async function convertCommand(
 				})),
 				bytes: total,
 				seconds,
+				peakRss: peakRss(),
+				maxMemory,
 			});
 		} else if (mode !== "quiet") {
 			const arrays = results.reduce((s, r) => s + r.report.arrays.length, 0);

@@ -19,7 +19,7 @@ export const DEFAULT_MAX_MEMORY: number = 256 * 1024 * 1024;
 /** Default number of blocks written concurrently. */
 export const DEFAULT_CONCURRENCY = 2;
 /** Fixed part of the budget kept for codec state, adapter caches and allocator slack. */
-export const BUDGET_RESERVE_BYTES: number = 24 * 1024 * 1024;
+export const BUDGET_RESERVE_BYTES: number = 40 * 1024 * 1024;
 /** Blocks of garbage allowed between two `releaseMemory` calls. */
 export const GARBAGE_BLOCKS = 2;
 /** Live copies of one in-flight block: the block, its stored-order copy, its encoded form. */

@@ -1,0 +1,45 @@
+/**
+ * Memory helpers of the CLI: a garbage-collection hook for the copy engine (freed block
+ * buffers are external memory, which V8 collects lazily, so without it dead blocks pile up
+ * far beyond the budget), the number of Zarr codec threads a budget affords, and the peak RSS.
+ */
+import { availableParallelism } from "node:os";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+
+/** What one Zarr codec worker thread costs (its V8 isolate and wasm codecs): measured ~33 MB, counted with headroom. */
+export const WORKER_BYTES: number = 48 * 1024 * 1024;
+
+/** Codec threads for a budget: at most one per job and core, using at most a quarter of it. */
+export function codecWorkers(maxMemory: number, jobs: number): number {
+	return Math.max(
+		0,
+		Math.min(
+			jobs,
+			availableParallelism(),
+			Math.floor(maxMemory / 4 / WORKER_BYTES),
+		),
+	);
+}
+
+let gc: (() => void) | null | undefined;
+
+/** A function that runs a full garbage collection, or undefined when the runtime refuses. */
+export function garbageCollector(): (() => void) | undefined {
+	if (gc === undefined) {
+		try {
+			// Exposes `gc` to contexts created from now on; the main context stays unchanged.
+			setFlagsFromString("--expose-gc");
+			const fn: unknown = runInNewContext("gc");
+			gc = typeof fn === "function" ? (fn as () => void) : null;
+		} catch {
+			gc = null;
+		}
+	}
+	return gc ?? undefined;
+}
+
+/** Peak resident set size of this process so far, in bytes. */
+export function peakRss(): number {
+	return process.resourceUsage().maxRSS * 1024;
+}
