@@ -11,7 +11,7 @@ import type {
 	DTypeSupport,
 	Probe,
 } from "@arraystore/core";
-import { WRITABLE_CODECS } from "./codec-plan.js";
+import { WRITABLE_CODECS } from "./codec-create.js";
 import { zarrRefusal, zarrV3Refusal } from "./dtypes.js";
 
 const MARKERS = ["zarr.json", ".zarray", ".zgroup", ".zmetadata"];

@@ -14,7 +14,7 @@ import {
 	UnsupportedError,
 } from "@arraystore/core";
 import { attrsToJson } from "./attrs.js";
-import { v2CodecsFor, v3CodecsFor } from "./codec-plan.js";
+import { v2CodecsFor, v3CodecsFor } from "./codec-create.js";
 import { dtypeToV2, dtypeToV3, zarrV3Refusal } from "./dtypes.js";
 import { fillFromScalar, fillToJson } from "./fill-value.js";
 import type { Hierarchy } from "./hierarchy.js";
