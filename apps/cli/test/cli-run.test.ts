@@ -129,14 +129,14 @@ describe("cli: output safety", () => {
 
 	it("keeps a resumable partial output after an interruption and continues it", async () => {
 		await using tmp = await tempDir();
-		await makeArray(tmp.join("a.npy"), "<f8", [4000, 128], (i) => i / 3);
+		await makeArray(tmp.join("a.npy"), "<f8", [10000, 128], (i) => i / 3);
 		const args = [
 			tmp.join("a.npy"),
 			tmp.join("b.zarr"),
 			"--chunks",
 			"100,128",
 			"--max-memory",
-			"2MiB",
+			"48MiB",
 			"--jobs",
 			"1",
 			"--json",
@@ -172,14 +172,14 @@ describe("cli: output safety", () => {
 
 	it("restarts an interrupted HDF5 output from the beginning", async () => {
 		await using tmp = await tempDir();
-		await makeArray(tmp.join("a.npy"), "<i4", [2000, 64], (i) => i);
+		await makeArray(tmp.join("a.npy"), "<i4", [20000, 64], (i) => i);
 		const args = [
 			tmp.join("a.npy"),
 			tmp.join("b.h5"),
 			"--chunks",
-			"50,64",
+			"500,64",
 			"--max-memory",
-			"1MiB",
+			"48MiB",
 			"--json",
 		];
 		const first = await run(args, {
