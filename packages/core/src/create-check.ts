@@ -37,7 +37,8 @@ export function checkCreate(
 			`shape must be a list of non-negative integers, got ${JSON.stringify(shape)}`,
 		);
 	}
-	const support = adapter.checkDType(dtype);
+	const adapterOptions = { ...inherited, ...options.adapterOptions };
+	const support = adapter.checkDType(dtype, { adapterOptions });
 	if (!support.ok) {
 		throw new UnsupportedDTypeError(
 			`${adapter.name} cannot store ${dtype.str}: ${support.reason}`,
@@ -73,7 +74,7 @@ export function checkCreate(
 		order,
 		offset: options.offset ?? 0,
 		exclusive: options.exclusive ?? false,
-		adapterOptions: { ...inherited, ...options.adapterOptions },
+		adapterOptions,
 		...(options.chunks ? { chunks: options.chunks } : {}),
 		...(options.codecs ? { codecs: options.codecs } : {}),
 		...(options.fillValue !== undefined

@@ -138,7 +138,14 @@ export interface ArrayAdapter {
 	readonly nativeCopyOnWrite?: boolean;
 	/** Cheap, synchronous, no heavy imports. */
 	sniff?(probe: Probe): boolean;
-	checkDType(dtype: DType): DTypeSupport;
+	/**
+	 * Whether the format can express `dtype`. At creation core passes the resolved
+	 * `adapterOptions` (e.g. `zarrFormat`), so the answer can depend on the version created.
+	 */
+	checkDType(
+		dtype: DType,
+		options?: { readonly adapterOptions?: Readonly<Record<string, unknown>> },
+	): DTypeSupport;
 	/** Opens an existing array; `options.path` selects the member in containers. */
 	open(target: string, options: DriverOpenOptions): Promise<ArrayDriver>;
 	/** Creates or replaces an array (mode w+). */

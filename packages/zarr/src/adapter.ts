@@ -7,7 +7,6 @@ import type {
 	ArrayDriver,
 	Capabilities,
 	ContainerDriver,
-	DType,
 	DTypeSupport,
 	Probe,
 } from "@arraystore/core";
@@ -64,8 +63,14 @@ export function createZarrAdapter(
 				probe.isDirectory && probe.entries.some((e) => MARKERS.includes(e))
 			);
 		},
-		checkDType(dtype: DType): DTypeSupport {
-			const why = refusal(dtype);
+		checkDType(dtype, options): DTypeSupport {
+			// At creation the version is known: answer for it (v3 by default).
+			const format =
+				options?.adapterOptions?.zarrFormat ??
+				(options ? (defaults.zarrFormat ?? 3) : defaults.zarrFormat);
+			const why = (
+				format === 3 ? zarrV3Refusal : format === 2 ? zarrRefusal : refusal
+			)(dtype);
 			return why === null ? { ok: true } : { ok: false, reason: why };
 		},
 		async open(target, options): Promise<ArrayDriver> {
