@@ -66,6 +66,8 @@ export interface MmappickleAdapterOptions {
 	readonly vmLimits?: Partial<VmLimits>;
 	/** Compressed joblib bomb guard (default 64 GiB). */
 	readonly maxDecompressedBytes?: number;
+	/** Most memory liblzma may take for an xz or lzma joblib file (default 256 MiB). */
+	readonly maxDecoderMemory?: number;
 }
 
 function mmpOptions(o: Readonly<Record<string, unknown>> | undefined): {
@@ -88,9 +90,11 @@ function pickleOptions(
 ): PickleFileOptions {
 	const vmLimits = o?.vmLimits as Partial<VmLimits> | undefined;
 	const max = o?.maxDecompressedBytes;
+	const mem = o?.maxDecoderMemory;
 	return {
 		...(vmLimits ? { vmLimits } : {}),
 		...(typeof max === "number" ? { maxDecompressedBytes: max } : {}),
+		...(typeof mem === "number" ? { maxDecoderMemory: mem } : {}),
 	};
 }
 

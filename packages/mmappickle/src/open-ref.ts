@@ -5,7 +5,7 @@
  */
 import type { ArrayDriver, CodecInfo } from "@arraystore/core";
 import { openRawRegion } from "@arraystore/raw";
-import type { Codec } from "./joblib/compressed.js";
+import type { Codec, StreamLimits } from "./joblib/compressed.js";
 import { readStreamRange } from "./joblib/compressed.js";
 import type { ArrayRef, DataRef } from "./pickle-vm/values.js";
 import { ByteRange, PyBytes } from "./pickle-vm/values.js";
@@ -17,6 +17,8 @@ export interface RefSource {
 	readonly path: string;
 	/** Set for compressed files: ranges are offsets in the decompressed stream. */
 	readonly codec: Codec | null;
+	/** Decoder limits for compressed files. */
+	readonly limits?: StreamLimits;
 	/** Positional reads of the file. */
 	readonly readFile: (offset: number, length: number) => Promise<Uint8Array>;
 	readonly adapter: string;
@@ -91,6 +93,7 @@ function fetcher(data: DataRef, src: RefSource): Fetch {
 					data.offset,
 					data.length,
 					signal,
+					src.limits,
 				);
 				cache = p;
 				p.catch(() => {
@@ -99,6 +102,13 @@ function fetcher(data: DataRef, src: RefSource): Fetch {
 			}
 			return (await cache).subarray(off, off + len);
 		}
-		return readStreamRange(src.path, codec, data.offset + off, len, signal);
+		return readStreamRange(
+			src.path,
+			codec,
+			data.offset + off,
+			len,
+			signal,
+			src.limits,
+		);
 	};
 }

@@ -15,8 +15,8 @@ import {
 import { toAttr } from "./attr-value.js";
 import {
 	type Codec,
-	DEFAULT_MAX_DECOMPRESSED_BYTES,
 	detectCodec,
+	type StreamLimits,
 	streamInput,
 } from "./joblib/compressed.js";
 import { openRef, type RefSource, readDataRef } from "./open-ref.js";
@@ -30,6 +30,8 @@ export interface PickleFileOptions {
 	readonly vmLimits?: Partial<VmLimits>;
 	/** Bomb guard for compressed joblib files (default 64 GiB). */
 	readonly maxDecompressedBytes?: number;
+	/** Most memory liblzma may take for an xz or lzma joblib file (default 256 MiB). */
+	readonly maxDecoderMemory?: number;
 	/** Spy: called with each global a handler applies (tests). */
 	readonly onApply?: (name: string) => void;
 }
@@ -47,6 +49,7 @@ export class PickleFile {
 		fh: FileHandle,
 		codec: Codec | null,
 		members: Members,
+		limits: StreamLimits,
 	) {
 		this.path = path;
 		this.#fh = fh;
@@ -56,13 +59,14 @@ export class PickleFile {
 			path,
 			codec,
 			adapter: "pickle",
+			limits,
 			readFile: (o, n) => readExact(fh, o, n, path),
 		};
 	}
 
 	/**
 	 * Decodes the file.
-	 * @throws {ForbiddenGlobalError | TruncatedError | MalformedError | SizeMismatchError | LimitExceededError | UnsupportedCodecError}
+	 * @throws {ForbiddenGlobalError | TruncatedError | MalformedError | SizeMismatchError | LimitExceededError | UnsupportedError}
 	 */
 	static async open(
 		path: string,
@@ -78,6 +82,14 @@ export class PickleFile {
 			const size = (await fh.stat()).size;
 			const head = await readExact(fh, 0, Math.min(8, size), path);
 			const codec = detectCodec(head);
+			const limits: StreamLimits = {
+				...(options.maxDecompressedBytes !== undefined
+					? { maxBytes: options.maxDecompressedBytes }
+					: {}),
+				...(options.maxDecoderMemory !== undefined
+					? { lzmaMemory: options.maxDecoderMemory }
+					: {}),
+			};
 			let value: PyValue;
 			const vm = {
 				...(options.vmLimits ? { limits: options.vmLimits } : {}),
@@ -86,16 +98,15 @@ export class PickleFile {
 			if (codec === null) {
 				value = await runPickle(new ByteReader(fileInput(fh, size), 0), vm);
 			} else {
-				const input = streamInput(
-					path,
-					codec,
-					options.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES,
-				);
+				const input = streamInput(path, codec, limits);
 				try {
 					value = await runPickle(
 						new ByteReader(input, 0, `${codec} joblib`),
 						vm,
 					);
+					// joblib writes nothing after the pickle; reading to the end verifies the
+					// codec's trailing checksum.
+					await input.drain();
 				} finally {
 					input.close();
 				}
@@ -108,7 +119,7 @@ export class PickleFile {
 				else attrs.set("value", value);
 				members.set("", { kind: "group", attrs });
 			}
-			return new PickleFile(path, fh, codec, members);
+			return new PickleFile(path, fh, codec, members, limits);
 		} catch (err) {
 			await fh.close().catch(() => {});
 			throw err;

@@ -1,19 +1,18 @@
 /**
  * Compressed joblib files (formats.md §6.7): the whole pickle stream, raw array bytes included,
- * is one compressed stream. zlib and gzip decompress through node:zlib, streaming with bounded
- * memory; positions are offsets in the decompressed stream. A total limit guards against
- * decompression bombs.
+ * is one compressed stream, decoded with bounded memory: zlib and gzip through node:zlib, xz and
+ * lzma "alone" through lzma-native (transform-decoder.ts), bz2 and lz4 frames by decoders of
+ * our own (bzip2.ts, lz4-frame.ts). Positions are offsets in the decompressed stream. A total
+ * limit guards against decompression bombs. Each decoder loads at the first read.
  */
-import { createReadStream } from "node:fs";
-import { createGunzip, createInflate } from "node:zlib";
 import {
 	LimitExceededError,
 	MalformedError,
 	TruncatedError,
-	UnsupportedCodecError,
 	UnsupportedError,
 } from "@arraystore/core";
 import type { ByteInput } from "../pickle-vm/byte-reader.js";
+import { type ChunkDecoder, FileChunks, InputWindow } from "./input-window.js";
 
 /** Compression of a joblib file, from its first bytes. */
 export type Codec = "zlib" | "gzip" | "bz2" | "xz" | "lzma" | "lz4";
@@ -48,31 +47,59 @@ export function detectCodec(head: Uint8Array): Codec | null {
 	return null;
 }
 
+/** Bounds on decoding one compressed stream. */
+export interface StreamLimits {
+	/** Bomb guard: most decompressed bytes (default {@link DEFAULT_MAX_DECOMPRESSED_BYTES}). */
+	readonly maxBytes?: number;
+	/** Most memory liblzma may take for an xz or lzma stream (default 256 MiB). */
+	readonly lzmaMemory?: number;
+}
+
 /** A sequential input over the decompressed stream; `close()` releases the file. */
 export interface StreamInput extends ByteInput {
+	/**
+	 * Decodes the rest of the stream, discarding it, so trailing checks (zlib's Adler-32,
+	 * gzip's CRC, bz2's stream CRC, xz's check and index, LZ4's content checksum) are verified.
+	 */
+	drain(): Promise<void>;
 	close(): void;
 }
 
+async function openDecoder(
+	path: string,
+	codec: Codec,
+	limits: StreamLimits,
+): Promise<ChunkDecoder> {
+	const src = await FileChunks.open(path);
+	switch (codec) {
+		case "bz2": {
+			const { Bzip2Decoder, MAX_BLOCK_INPUT } = await import("./bzip2.js");
+			return new Bzip2Decoder(new InputWindow(src, MAX_BLOCK_INPUT));
+		}
+		case "lz4": {
+			const { Lz4FrameDecoder } = await import("./lz4-frame.js");
+			// A block (≤ 4 MiB), its checksum and the next header.
+			return new Lz4FrameDecoder(new InputWindow(src, (4 << 20) + 64));
+		}
+		default: {
+			const { transformDecoder } = await import("./transform-decoder.js");
+			return transformDecoder(src, codec, limits.lzmaMemory);
+		}
+	}
+}
+
 /**
- * Opens `path` as a decompressed stream.
- * @throws {UnsupportedCodecError} bz2, xz, lzma and lz4 (no dependency chosen yet).
+ * Opens `path` as a decompressed stream (the file is opened at the first read).
+ * @throws {TruncatedError | MalformedError | LimitExceededError} from `read`.
  */
 export function streamInput(
 	path: string,
 	codec: Codec,
-	maxBytes: number = DEFAULT_MAX_DECOMPRESSED_BYTES,
+	limits: StreamLimits = {},
 ): StreamInput {
-	if (codec !== "zlib" && codec !== "gzip") {
-		throw new UnsupportedCodecError(
-			`${codec}-compressed joblib files are not supported yet (zlib and gzip are)`,
-			{ codec, direction: "decode" },
-		);
-	}
-	const file = createReadStream(path, { highWaterMark: 1 << 20 });
-	const z = codec === "zlib" ? createInflate() : createGunzip();
-	file.on("error", (err) => z.destroy(err));
-	file.pipe(z);
-	const it = z[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+	const maxBytes = limits.maxBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES;
+	let decoder: Promise<ChunkDecoder> | undefined;
+	let closed = false;
 	let produced = 0;
 	let pending: Uint8Array = new Uint8Array(0);
 	let done = false;
@@ -85,49 +112,40 @@ export function streamInput(
 				throw new MalformedError(
 					`internal: out-of-order stream read at ${pos}`,
 				);
+			if (closed) throw new MalformedError(`${codec} stream already closed`);
+			decoder ??= openDecoder(path, codec, limits);
+			const d = await decoder;
 			while (pending.length === 0 && !done) {
-				let r: IteratorResult<Buffer>;
-				try {
-					r = await it.next();
-				} catch (err) {
-					throw translate(err, codec);
-				}
-				if (r.done) {
+				const chunk = await d.next();
+				if (chunk === null) {
 					done = true;
 					break;
 				}
-				produced += r.value.length;
+				produced += chunk.length;
 				if (produced > maxBytes)
 					throw new LimitExceededError(
 						`${codec} stream decompresses to more than ${maxBytes} bytes`,
 					);
-				pending = new Uint8Array(
-					r.value.buffer,
-					r.value.byteOffset,
-					r.value.length,
-				);
+				pending = chunk;
 			}
 			const out = pending.subarray(0, Math.min(len, pending.length));
 			pending = pending.subarray(out.length);
 			return out;
 		},
+		async drain(): Promise<void> {
+			for (;;) {
+				const pos = produced - pending.length;
+				if ((await this.read(pos, 1 << 30)).length === 0) return;
+			}
+		},
 		close() {
-			file.destroy();
-			z.destroy();
+			closed = true;
+			decoder?.then(
+				(d) => d.close(),
+				() => {},
+			);
 		},
 	};
-}
-
-function translate(err: unknown, codec: Codec): Error {
-	const code = (err as { code?: unknown } | null)?.code;
-	if (code === "Z_BUF_ERROR")
-		return new TruncatedError(`${codec} stream ends early`, { cause: err });
-	if (code === "ENOENT" || code === "EACCES")
-		return new MalformedError(`${codec} stream unreadable`, { cause: err });
-	return new MalformedError(
-		`${codec} stream is corrupt: ${(err as Error)?.message ?? String(err)}`,
-		{ cause: err },
-	);
 }
 
 /**
@@ -140,8 +158,9 @@ export async function readStreamRange(
 	offset: number,
 	length: number,
 	signal?: AbortSignal,
+	limits: StreamLimits = {},
 ): Promise<Uint8Array> {
-	const input = streamInput(path, codec);
+	const input = streamInput(path, codec, limits);
 	try {
 		let pos = 0;
 		while (pos < offset) {
