@@ -219,6 +219,7 @@ class ArrayCopy {
 				expected: this.#digests,
 				cast: this.#cast ?? undefined,
 				signal: o.signal,
+				...(o.releaseMemory ? { releaseMemory: o.releaseMemory } : {}),
 				onBlock: (elements) => {
 					bytes += elements * this.#itemsize;
 					this.#emit("verify", ++blocks, bytes);

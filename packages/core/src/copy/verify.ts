@@ -10,6 +10,7 @@ import { isVString } from "../dtype/model.js";
 import { type ArrayData, shapeSize } from "../dtype/typed.js";
 import { IoError, ShapeMismatchError } from "../errors.js";
 import type { ReadableArrayStore } from "../types.js";
+import { GARBAGE_BLOCKS } from "./budget.js";
 import { castData } from "./cast.js";
 import { hex } from "./journal.js";
 
@@ -43,6 +44,8 @@ export interface VerifyOptions {
 	readonly signal?: AbortSignal;
 	/** Called after each verified block with its element count. */
 	readonly onBlock?: (elements: number) => void;
+	/** Garbage collection hook, called every {@link GARBAGE_BLOCKS} blocks (see `CopyOptions`). */
+	readonly releaseMemory?: () => void;
 }
 
 /**
@@ -85,6 +88,8 @@ export async function verifyCopy(
 			);
 		}
 		count++;
+		if (options.releaseMemory && count % GARBAGE_BLOCKS === 0)
+			options.releaseMemory();
 		options.onBlock?.(shapeSize(block.shape));
 	}
 	return count;
