@@ -281,21 +281,22 @@ export class Bzip2Decoder implements ChunkDecoder {
 
 /** Huffman decoding tables of one group (canonical codes, as bzip2 assigns them). */
 interface Table {
-	readonly minLen: number;
 	readonly maxLen: number;
 	readonly limit: Int32Array;
 	readonly base: Int32Array;
 	readonly perm: Uint16Array;
+	/** Codes of ≤ FAST_BITS bits by their next FAST_BITS bits: `symbol << 5 | length`, 0 if longer. */
+	readonly fast: Uint16Array;
 }
 
+const FAST_BITS = 10;
+
 function makeTable(lens: Uint8Array, alphaSize: number): Table {
-	let minLen = MAX_CODE_LEN;
 	let maxLen = 0;
 	const count = new Int32Array(MAX_CODE_LEN + 2);
 	for (let i = 0; i < alphaSize; i++) {
 		const l = lens[i] as number;
 		count[l] = (count[l] as number) + 1;
-		if (l < minLen) minLen = l;
 		if (l > maxLen) maxLen = l;
 	}
 	const perm = new Uint16Array(alphaSize);
@@ -310,7 +311,22 @@ function makeTable(lens: Uint8Array, alphaSize: number): Table {
 		limit[l] = code - 1;
 		code <<= 1;
 	}
-	return { minLen, maxLen, limit, base, perm };
+	// Canonical codes in (length, symbol) order fill the fast table. Over-subscribed lengths
+	// (corrupt input) stop filling at the table's end; the slow path then decides.
+	const fast = new Uint16Array(1 << FAST_BITS);
+	code = 0;
+	p = 0;
+	for (let l = 1; l <= FAST_BITS; l++) {
+		for (let k = 0; k < (count[l] as number); k++, code++) {
+			const sym = perm[p++] as number;
+			const from = code << (FAST_BITS - l);
+			const to = Math.min(1 << FAST_BITS, (code + 1) << (FAST_BITS - l));
+			if (from >= to) continue;
+			fast.fill((sym << 5) | l, from, to);
+		}
+		code <<= 1;
+	}
+	return { maxLen, limit, base, perm, fast };
 }
 
 /**
@@ -383,34 +399,42 @@ function readBlock(br: BitReader, tt: Uint32Array): Block | number {
 	let group = -1;
 	let groupLeft = 0;
 	let t = tables[0] as Table;
-	let minLen = t.minLen;
 	let maxLen = t.maxLen;
 	let limit = t.limit;
 	let base = t.base;
 	let perm = t.perm;
+	let fast = t.fast;
 	let runLen = 0;
 	let runBit = 1;
 	for (;;) {
 		if (groupLeft === 0) {
 			if (++group >= selectors.length) throw bad("ran out of selectors");
 			t = tables[selectors[group] as number] as Table;
-			minLen = t.minLen;
 			maxLen = t.maxLen;
 			limit = t.limit;
 			base = t.base;
 			perm = t.perm;
+			fast = t.fast;
 			groupLeft = 50;
 		}
 		groupLeft--;
-		const v = br.peek(maxLen);
-		let l = minLen;
-		let c = v >>> (maxLen - l);
-		while (c > (limit[l] as number)) {
-			if (++l > maxLen) throw bad("bad Huffman code");
-			c = v >>> (maxLen - l);
+		const v = br.peek(MAX_CODE_LEN);
+		const f = fast[v >>> (MAX_CODE_LEN - FAST_BITS)] as number;
+		let sym: number;
+		if (f !== 0) {
+			br.skip(f & 31);
+			sym = f >>> 5;
+		} else {
+			let l = FAST_BITS + 1;
+			if (l > maxLen) throw bad("bad Huffman code");
+			let c = v >>> (MAX_CODE_LEN - l);
+			while (c > (limit[l] as number)) {
+				if (++l > maxLen) throw bad("bad Huffman code");
+				c = v >>> (MAX_CODE_LEN - l);
+			}
+			br.skip(l);
+			sym = perm[(base[l] as number) + c] as number;
 		}
-		br.skip(l);
-		const sym = perm[(base[l] as number) + c] as number;
 		if (sym <= 1) {
 			runLen += (sym + 1) * runBit;
 			runBit *= 2;
@@ -430,7 +454,8 @@ function readBlock(br: BitReader, tt: Uint32Array): Block | number {
 		if (count >= blockMax) throw bad("block larger than declared");
 		const idx = sym - 1;
 		const m = mtf[idx] as number;
-		for (let k = idx; k > 0; k--) mtf[k] = mtf[k - 1] as number;
+		if (idx < 16) for (let k = idx; k > 0; k--) mtf[k] = mtf[k - 1] as number;
+		else mtf.copyWithin(1, 0, idx);
 		mtf[0] = m;
 		const b = seqToUnseq[m] as number;
 		counts[b] = (counts[b] as number) + 1;

@@ -123,6 +123,8 @@ export class Lz4FrameDecoder implements ChunkDecoder {
 			throw new MalformedError(`bad LZ4 block size id ${(bd >>> 4) & 7}`);
 		const hasSize = (flg & 0x08) !== 0;
 		const hasDict = (flg & 0x01) !== 0;
+		if (hasDict)
+			throw new UnsupportedError("LZ4 frames with a dictionary (DictID)");
 		const descLen = 2 + (hasSize ? 8 : 0) + (hasDict ? 4 : 0);
 		if (!(await this.#need(4 + descLen + 1)))
 			throw new TruncatedError("LZ4 frame header ends early");
@@ -137,8 +139,6 @@ export class Lz4FrameDecoder implements ChunkDecoder {
 			const hi = u32(h, p + 10);
 			contentSize = hi * 2 ** 32 + lo;
 		}
-		if (hasDict)
-			throw new UnsupportedError("LZ4 frames with a dictionary (DictID)");
 		this.#pos += 4 + descLen + 1;
 		const size = HISTORY + blockMax;
 		if (this.#window.length !== size) this.#window = new Uint8Array(size);
