@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { PICKLE_DIR, tempDir } from "@arraystore/conformance";
+import { PICKLE_DIR, python, skipNote, tempDir } from "@arraystore/conformance";
 import { isArrayStoreError } from "@arraystore/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -161,3 +161,66 @@ describe("fuzz: mutated pickles give a value or a typed error", () => {
 		);
 	}, 60_000);
 });
+
+const COMPRESSED = `
+import joblib, numpy as np, io, base64
+out = {}
+for codec in INPUT:
+    buf = io.BytesIO()
+    arrs = {"a": np.arange(3000, dtype=">f8").reshape(30, 100), "b": np.asfortranarray(np.arange(600, dtype=np.int16).reshape(20, 30)), "m": {"k": [1, 2]}}
+    joblib.dump(arrs, buf, compress=(codec, 3))
+    out[codec] = base64.b64encode(buf.getvalue()).decode()
+print(json.dumps(out))
+`;
+
+const FUZZ_CODECS = ["zlib", "gzip", "bz2", "lzma", "xz"];
+if (python.has("lz4")) FUZZ_CODECS.push("lz4");
+
+describe.skipIf(!python.has("joblib", "numpy"))(
+	"fuzz: mutated compressed joblib files give a value or a typed error",
+	() => {
+		if (!python.has("joblib", "numpy"))
+			skipNote("compressed fuzz", python.missing("joblib", "numpy"));
+		it(`runs 100 mutations per codec (${FUZZ_CODECS.join(", ")}) through the adapter`, async () => {
+			const files = python.run<Record<string, string>>(COMPRESSED, FUZZ_CODECS);
+			const seeds = FUZZ_CODECS.map((c) => ({
+				codec: c,
+				bytes: new Uint8Array(Buffer.from(files[c] ?? "", "base64")),
+			}));
+			await using tmp = await tempDir();
+			let k = 0;
+			let slowest = 0;
+			const codes = new Map<string, number>();
+			await fc.assert(
+				fc.asyncProperty(fc.nat(seeds.length - 1), edits, async (i, list) => {
+					const seed = seeds[i] as (typeof seeds)[number];
+					const path = tmp.join(`f${k++}.joblib`);
+					await writeFile(path, mutate(seed.bytes, list));
+					const t0 = performance.now();
+					try {
+						await using c = await registry.openContainer(path, {
+							format: "pickle",
+							adapterOptions: { maxDecompressedBytes: 64 << 20 },
+						});
+						for (const e of await c.list("", { recursive: true })) {
+							if (e.kind !== "array") continue;
+							await using a = await c.openArray(e.path);
+							await a.read();
+						}
+						await c.attrs("");
+					} catch (err) {
+						if (!isArrayStoreError(err)) throw err;
+						codes.set(err.code, (codes.get(err.code) ?? 0) + 1);
+					}
+					slowest = Math.max(slowest, performance.now() - t0);
+				}),
+				{ seed: 99, numRuns: 100 * seeds.length },
+			);
+			expect(slowest).toBeLessThan(PER_RUN_MS);
+			// Most mutations of a compressed stream are caught by the codec itself.
+			expect(
+				(codes.get("MALFORMED") ?? 0) + (codes.get("TRUNCATED") ?? 0),
+			).toBeGreaterThan(50 * seeds.length);
+		}, 60_000);
+	},
+);
