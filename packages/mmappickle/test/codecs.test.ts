@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { python, skipNote, tempDir } from "@arraystore/conformance";
 import { isArrayStoreError } from "@arraystore/core";
 import { describe, expect, it } from "vitest";
@@ -121,7 +121,6 @@ for (const [codec, mods] of PY_CODECS) {
 			const cases = python.run<Case[]>(CASES, [tmp.path, codec]);
 			const text = cases.find((c) => c.name.startsWith("text"));
 			if (!text) throw new Error("no text case");
-			const { readFile } = await import("node:fs/promises");
 			const good = await readFile(tmp.join(text.name));
 			for (const cut of [
 				1,
