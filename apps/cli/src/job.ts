@@ -14,6 +14,7 @@ import {
 	copyTree,
 	fromNodeError,
 	isArrayStoreError,
+	NotFoundError,
 	planHash,
 	planTree,
 	type TreeCopyReport,
@@ -101,6 +102,11 @@ export async function prepareJob(
 		spec.planOptions,
 	);
 	const paths = outputPaths(spec.output, spec.target.name);
+	const parent = dirname(resolve(paths.final));
+	if (!spec.createParents && !(await pathExists(parent)))
+		throw new NotFoundError(`the directory ${parent} does not exist`, {
+			target: paths.final,
+		});
 	if (!overwrite && (await pathExists(paths.final)))
 		throw new AlreadyExistsError(
 			`${paths.final} already exists; pass --overwrite to replace it`,

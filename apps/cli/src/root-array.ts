@@ -52,7 +52,14 @@ export function rootArrayContainer(
 				throw new UnsupportedError(
 					"create the root array before its attributes",
 				);
-			await array.setAttrs(attrs);
+			// The root's attributes are the array's: reopen it when the copy closed it already.
+			if (!array.closed) return array.setAttrs(attrs);
+			await using again = await registry.open(file, {
+				mode: "r+",
+				format,
+				adapterOptions,
+			});
+			await again.setAttrs(attrs);
 		},
 		async openArray(
 			path: string,

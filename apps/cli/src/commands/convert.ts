@@ -18,6 +18,7 @@ import {
 	type Layout,
 	normalizePath,
 	type TreePlanOptions,
+	UnsupportedError,
 } from "@arraystore/core";
 import {
 	builtinRegistry,
@@ -162,6 +163,13 @@ export async function convertCommand(
 				)),
 			);
 		}
+		if (jobs.length === 0)
+			throw new UnsupportedError(
+				`${srcs.join(", ")} hold${srcs.length === 1 ? "s" : ""} no array to write into ${dst}`,
+			);
+		for (const s of sources)
+			if (!jobs.some((j) => j.spec.source === s))
+				reporter.warn(`${s.file} holds no array; nothing written for it`);
 		const seen = new Map<string, string>();
 		for (const job of jobs) {
 			const other = seen.get(job.paths.final);
@@ -511,7 +519,6 @@ async function prepareJobs(
 			throw err;
 		}
 	}
-	if (jobs.length === 0)
-		throw new UsageError(`${source.file} holds no array to write into ${dst}`);
+	// A source without arrays gives no single-array outputs (reported by the caller).
 	return jobs;
 }
