@@ -1,12 +1,12 @@
 /**
  * The adapters the CLI knows. Adapters do not self-register (architecture.md §2.1): this is
- * the one place that lists them, in sniffing order (npy, HDF5, mmappickle, pickle, raw, Zarr).
+ * the one place that lists them, in sniffing order (npy, npz, HDF5, mmappickle, pickle, raw, Zarr).
  */
 import type { AdapterRegistry } from "@arraystore/core";
 import { createRegistry } from "@arraystore/core/node";
 import { hdf5Adapter } from "@arraystore/hdf5";
 import { mmappickleAdapter, pickleAdapter } from "@arraystore/mmappickle";
-import { npyAdapter } from "@arraystore/npy";
+import { npyAdapter, npzAdapter } from "@arraystore/npy";
 import { rawAdapter } from "@arraystore/raw";
 import { createZarrAdapter } from "@arraystore/zarr";
 
@@ -24,6 +24,7 @@ export function registerBuiltinAdapters(
 	options: BuiltinOptions = {},
 ): AdapterRegistry {
 	registry.register(npyAdapter);
+	registry.register(npzAdapter);
 	registry.register(hdf5Adapter);
 	registry.register(mmappickleAdapter);
 	registry.register(pickleAdapter);
@@ -52,6 +53,7 @@ export const FORMAT_ALIASES: Readonly<
 	dat: { format: "raw" },
 	bin: { format: "raw" },
 	npy: { format: "npy" },
+	npz: { format: "npz" },
 	mmappickle: { format: "mmappickle" },
 	mmdpickle: { format: "mmappickle" },
 	pickle: { format: "pickle" },
@@ -68,6 +70,7 @@ export const FORMAT_ALIASES: Readonly<
 export const OUTPUT_EXTENSIONS: Readonly<Record<string, string>> = {
 	raw: ".dat",
 	npy: ".npy",
+	npz: ".npz",
 	mmappickle: ".mmdpickle",
 	hdf5: ".h5",
 	zarr: ".zarr",

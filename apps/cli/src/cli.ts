@@ -36,7 +36,7 @@ usage:
   convert ls PATH [--json]       the tree, one line per group, array or link
 
 Formats come from magic bytes, marker files and extensions (.dat .bin .raw, .npy, .mmdpickle,
-.pkl .pickle .joblib, .h5 .hdf5 .he5 .nc, .zarr) or from --from/--to. "file.h5#/grp/x" names an
+.npz, .pkl .pickle .joblib, .h5 .hdf5 .he5 .nc, .zarr) or from --from/--to. "file.h5#/grp/x" names an
 array inside a container.
 
 selection:
@@ -46,7 +46,7 @@ selection:
 raw input (or its <file>.json sidecar):
   --dtype DTYPE --shape N,M --offset BYTES --order C|F
 output:
-  --from FORMAT / --to FORMAT   raw npy mmappickle pickle hdf5 zarr zarr2 zarr3
+  --from FORMAT / --to FORMAT   raw npy npz mmappickle pickle hdf5 zarr zarr2 zarr3
   --chunks N,M            chunk shape (inner chunks with --shards)
   --codec SPEC            zstd:3, gzip:6, zlib:1, lz4, blosc:lz4:5:shuffle, shuffle, crc32c, none
                           (comma-separated for a pipeline)
