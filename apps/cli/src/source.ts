@@ -36,12 +36,14 @@ export async function openSource(
 		target,
 		options.format,
 	);
+	const adapterOptions = {
+		...streamingOptions(adapter.name),
+		...(options.followExternalLinks ? { followExternalLinks: true } : {}),
+	};
 	const container = await registry.openContainer(file, {
 		mode: "r",
 		format: adapter.name,
-		...(options.followExternalLinks
-			? { adapterOptions: { followExternalLinks: true } }
-			: {}),
+		adapterOptions,
 	});
 	const layout = options.layout;
 	return {
@@ -53,6 +55,14 @@ export async function openSource(
 		file,
 		inner,
 	};
+}
+
+/**
+ * Adapter options for streaming through a format: raw and npy use positional I/O instead of
+ * memory maps, whose touched pages would stay resident (RSS) beyond the memory budget.
+ */
+export function streamingOptions(format: string): Record<string, unknown> {
+	return format === "raw" || format === "npy" ? { mmap: false } : {};
 }
 
 /** A container whose `openArray` always passes `layout` (raw input without a sidecar). */

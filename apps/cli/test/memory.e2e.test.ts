@@ -81,4 +81,44 @@ describe("cli e2e: peak memory of HDF5 → Zarr", () => {
 			},
 		);
 	}
+
+	it("reads and writes memory-mapped formats without their pages piling up: npy → Zarr → npy", async () => {
+		await using tmp = await tempDir();
+		const rows = 16384;
+		{
+			await using a = await registry.create(tmp.join("big.npy"), {
+				dtype: "<f4",
+				shape: [rows, 4096],
+			});
+			const block = new Float32Array(1024 * 4096);
+			for (let r = 0; r < rows; r += 1024) {
+				for (let i = 0; i < block.length; i++)
+					block[i] = (r * 4096 + i) % 65521;
+				await a.write([{ start: r, stop: r + 1024 }], block);
+			}
+		}
+		const limit = 64 * MiB + 100 * MiB;
+		for (const [from, to] of [
+			["big.npy", "mid.zarr"],
+			["mid.zarr", "back.npy"],
+		] as const) {
+			const r = await convert([
+				tmp.join(from),
+				tmp.join(to),
+				"--max-memory",
+				"64MiB",
+				"--json",
+			]);
+			expect(r.code, r.stderr).toBe(0);
+			const done = events(r.stdout).at(-1) as { peakRss: number };
+			console.log(
+				`${from} → ${to}: peak RSS ${(done.peakRss / MiB).toFixed(0)} MiB (limit ${(limit / MiB).toFixed(0)} MiB)`,
+			);
+			expect(done.peakRss).toBeLessThan(limit);
+		}
+		const { readFile } = await import("node:fs/promises");
+		expect(sha256(await readFile(tmp.join("back.npy")))).toBe(
+			sha256(await readFile(tmp.join("big.npy"))),
+		);
+	});
 });

@@ -47,7 +47,7 @@ import {
 } from "../options.js";
 import { describePlan, planJson } from "../plan-text.js";
 import { Reporter, type Streams } from "../progress.js";
-import { openSource, type Source } from "../source.js";
+import { openSource, type Source, streamingOptions } from "../source.js";
 
 /** What a command gets from the shell. */
 export interface CommandContext extends Streams {
@@ -402,7 +402,10 @@ async function prepareJobs(
 	}));
 	if (select.length === 0 && source.inner !== null)
 		select = [{ source: source.inner }];
-	const targetOptions = { zarrFormat };
+	const targetOptionsFor = (t: { readonly name: string }) => ({
+		zarrFormat,
+		...streamingOptions(t.name),
+	});
 	const directory = isDirectoryTarget(dst);
 	const stem = basename(
 		source.file.replace(/[/\\]+$/, ""),
@@ -439,7 +442,7 @@ async function prepareJobs(
 					...(rootName !== undefined ? { rootName } : {}),
 					...(select.length ? { select } : {}),
 				},
-				targetOptions,
+				targetOptions: targetOptionsFor(target),
 			},
 			flags.overwrite === true,
 		);
@@ -459,7 +462,7 @@ async function prepareJobs(
 				target,
 				output: join(dst, `${stem}${ext}`),
 				planOptions: { ...named(target), ...(select.length ? { select } : {}) },
-				targetOptions,
+				targetOptions: targetOptionsFor(target),
 				createParents: true,
 			},
 			flags.overwrite === true,
@@ -503,7 +506,7 @@ async function prepareJobs(
 						target,
 						output,
 						planOptions: { ...base, select: [{ source: p }] },
-						targetOptions,
+						targetOptions: targetOptionsFor(target),
 						createParents: true,
 					},
 					flags.overwrite === true,
