@@ -1,53 +1,25 @@
-/**
- * `convert SRC DST [options]`: plans every output first (so refusals come before anything is
- * written), prints the plan with `--dry-run`, else writes each output safely and reports.
- * A DST ending in "/" is a directory: single-array formats get one file per array, container
- * formats one container named after the source.
- */
-import { basename, extname, join } from "node:path";
 import {
-	type AdapterRegistry,
-	type CodecInfo,
 	DEFAULT_CONCURRENCY,
 	DEFAULT_MAX_MEMORY,
-	type DType,
-	defaultChunks,
 	formatBytes,
-	InvalidSelectionError,
-	isVString,
-	type Layout,
-	normalizePath,
-	type TreePlanOptions,
 	UnsupportedError,
 } from "@arraystore/core";
-import {
-	builtinRegistry,
-	FORMAT_ALIASES,
-	OUTPUT_EXTENSIONS,
-} from "../adapters.js";
+import { builtinRegistry } from "../adapters.js";
+import { formatFlag, planOptions, rawLayout } from "../convert-options.js";
 import { UsageError } from "../errors.js";
-import {
-	type JobResult,
-	type PreparedJob,
-	prepareJob,
-	runJob,
-} from "../job.js";
+import { type JobResult, type PreparedJob, runJob } from "../job.js";
 import { codecWorkers, peakRss, WORKER_BYTES } from "../memory.js";
 import {
-	checkDTypeText,
 	type Flags,
 	onlyFlags,
-	parseCodecs,
-	parseCount,
 	parseJobs,
 	parseMemory,
-	parseOrder,
-	parseShapeList,
 	parseZarrVersion,
 } from "../options.js";
+import { isDirectoryTarget, prepareJobs } from "../outputs.js";
 import { describePlan, planJson } from "../plan-text.js";
 import { Reporter, type Streams } from "../progress.js";
-import { openSource, type Source, streamingOptions } from "../source.js";
+import { openSource, type Source } from "../source.js";
 
 /** What a command gets from the shell. */
 export interface CommandContext extends Streams {
@@ -262,266 +234,6 @@ export async function convertCommand(
 
 // --- internal ---
 
-// "out/" (or "out\\"): a directory receiving one output per source or per array.
-function isDirectoryTarget(dst: string): boolean {
-	return /[/\\]$/.test(dst);
-}
-
-function formatFlag(
-	text: string,
-	flag: string,
-): { format: string; zarrFormat?: 2 | 3 } {
-	const f = FORMAT_ALIASES[text.trim().toLowerCase()];
-	if (!f)
-		throw new UsageError(
-			`${flag} must be one of ${Object.keys(FORMAT_ALIASES).join(", ")}, got ${JSON.stringify(text)}`,
-		);
-	return f;
-}
-
 function describeTarget(format: string, zarrFormat: 2 | 3): string {
 	return format === "zarr" ? `zarr v${zarrFormat}` : format;
-}
-
-// --dtype --shape --offset --order of raw input (the sidecar is used when they are absent).
-function rawLayout(flags: Flags): Partial<Layout> {
-	return {
-		...(flags.dtype !== undefined
-			? { dtype: checkDTypeText(flags.dtype) }
-			: {}),
-		...(flags.shape !== undefined
-			? { shape: parseShapeList(flags.shape, "--shape") }
-			: {}),
-		...(flags.offset !== undefined
-			? { offset: parseCount(flags.offset, "--offset") }
-			: {}),
-		...(flags.order !== undefined ? { order: parseOrder(flags.order) } : {}),
-	};
-}
-
-function planOptions(
-	flags: Flags,
-	ctx: {
-		readonly rawInput: boolean;
-		readonly maxMemory: number;
-		readonly concurrency: number;
-		readonly zarrFormat: 2 | 3;
-	},
-): TreePlanOptions {
-	const chunks =
-		flags.chunks !== undefined
-			? parseShapeList(flags.chunks, "--chunks", 1)
-			: undefined;
-	const codecs =
-		flags.codec !== undefined ? parseCodecs(flags.codec) : undefined;
-	const shards =
-		flags.shards !== undefined
-			? parseShapeList(flags.shards, "--shards", 1)
-			: undefined;
-	if (shards && ctx.zarrFormat !== 3)
-		throw new UsageError("--shards needs Zarr v3 output");
-	if (flags["unsafe-cast"] && (ctx.rawInput || flags.dtype === undefined))
-		throw new UsageError(
-			"--unsafe-cast goes with --dtype (a cast of the output)",
-		);
-	const layout = shards ? shardLayout(shards, chunks, codecs) : undefined;
-	return {
-		maxMemory: ctx.maxMemory,
-		concurrency: ctx.concurrency,
-		followExternalLinks: flags["follow-external-links"] === true,
-		...(chunks ? { chunks } : {}),
-		...(codecs ? { codecs } : {}),
-		...(layout ? { layout } : {}),
-		...(!ctx.rawInput && flags.dtype !== undefined
-			? { dtype: checkDTypeText(flags.dtype) }
-			: {}),
-		...(!ctx.rawInput && flags.order !== undefined
-			? { order: parseOrder(flags.order) }
-			: {}),
-		unsafeCast: flags["unsafe-cast"] === true,
-	};
-}
-
-// --shards: shard shape as the Zarr chunk grid, --chunks (or ~1 MiB) as the inner chunks.
-function shardLayout(
-	shards: readonly number[],
-	inner: readonly number[] | undefined,
-	codecs: readonly CodecInfo[] | undefined,
-): NonNullable<TreePlanOptions["layout"]> {
-	if (inner && inner.length !== shards.length)
-		throw new UsageError(
-			"--chunks and --shards need the same number of dimensions",
-		);
-	if (inner?.some((c, d) => (shards[d] as number) % c !== 0))
-		throw new UsageError("--shards must be whole multiples of --chunks");
-	return (a: { readonly shape: readonly number[]; readonly dtype: DType }) => {
-		if (a.shape.length !== shards.length || isVString(a.dtype))
-			return undefined;
-		const chunkShape =
-			inner ??
-			defaultChunks(shards, a.dtype.itemsize).map((c, d) => {
-				// Inner chunks must tile the shard exactly.
-				let x = c;
-				while ((shards[d] as number) % x !== 0) x--;
-				return x;
-			});
-		return {
-			chunks: shards,
-			codecs: [
-				{
-					name: "sharding_indexed",
-					config: {
-						chunk_shape: chunkShape,
-						codecs: codecs ?? [{ name: "zstd", config: { level: 0 } }],
-					},
-				},
-			],
-		};
-	};
-}
-
-async function prepareJobs(
-	registry: AdapterRegistry,
-	source: Source,
-	dst: string,
-	to: string | undefined,
-	zarrFormat: 2 | 3,
-	base: TreePlanOptions,
-	flags: Flags,
-	multi: boolean,
-): Promise<PreparedJob[]> {
-	const datasets = flags.dataset ?? [];
-	const names = flags.name ?? [];
-	if (names.length > datasets.length)
-		throw new UsageError(
-			"--name renames a --dataset: give one --dataset per --name",
-		);
-	let select = datasets.map((d, i) => ({
-		source: d,
-		...(names[i] !== undefined ? { target: names[i] } : {}),
-	}));
-	if (select.length === 0 && source.inner !== null)
-		select = [{ source: source.inner }];
-	const targetOptionsFor = (t: { readonly name: string }) => ({
-		zarrFormat,
-		...streamingOptions(t.name),
-	});
-	const directory = isDirectoryTarget(dst);
-	const stem = basename(
-		source.file.replace(/[/\\]+$/, ""),
-		extname(source.file.replace(/[/\\]+$/, "")),
-	);
-	// An array at the source's root: Zarr keeps it at the root, other containers name it after the source.
-	const named = (t: { readonly name: string }): TreePlanOptions => ({
-		...base,
-		rootName: t.name === "zarr" ? "" : stem,
-	});
-	if (!directory) {
-		let output = dst;
-		let rootName: string | undefined;
-		// "out.h5#/grp/x" names the array in the target.
-		const hash = dst.lastIndexOf("#");
-		if (hash > 0) {
-			output = dst.slice(0, hash);
-			const name = dst.slice(hash + 1);
-			if (select.length === 1 && select[0]?.target === undefined)
-				select = [{ source: select[0]?.source ?? "", target: name }];
-			else if (select.length === 0) rootName = name;
-			else throw new UsageError(`${dst}: name the arrays with --name instead`);
-		}
-		const target =
-			to !== undefined ? registry.get(to) : registry.forCreate(output);
-		const job = await prepareJob(
-			{
-				registry,
-				source,
-				target,
-				output,
-				planOptions: {
-					...named(target),
-					...(rootName !== undefined ? { rootName } : {}),
-					...(select.length ? { select } : {}),
-				},
-				targetOptions: targetOptionsFor(target),
-			},
-			flags.overwrite === true,
-		);
-		return [job];
-	}
-	if (to === undefined)
-		throw new UsageError(
-			"--to is needed when DST is a directory (ends with /)",
-		);
-	const target = registry.get(to);
-	const ext = OUTPUT_EXTENSIONS[target.name] ?? `.${target.name}`;
-	if (target.capabilities.hierarchy !== "none") {
-		const job = await prepareJob(
-			{
-				registry,
-				source,
-				target,
-				output: join(dst, `${stem}${ext}`),
-				planOptions: { ...named(target), ...(select.length ? { select } : {}) },
-				targetOptions: targetOptionsFor(target),
-				createParents: true,
-			},
-			flags.overwrite === true,
-		);
-		return [job];
-	}
-	// One file per array: DST/<array path>.<ext> (a root array takes the source's name).
-	const paths =
-		select.length > 0
-			? select.map((s) => s.source)
-			: (await source.container.list("", { recursive: true }))
-					.filter(
-						(e) =>
-							e.kind === "array" ||
-							e.kind === "softLink" ||
-							(e.kind === "externalLink" && flags["follow-external-links"]),
-					)
-					.map((e) => e.path);
-	const jobs: PreparedJob[] = [];
-	for (const p of paths) {
-		const rel = normalizePath(p);
-		// Array names become file names: never let one climb out of DST.
-		if (
-			rel
-				.split("/")
-				.some((part) => part === ".." || part === "." || part.includes("\0"))
-		)
-			throw new InvalidSelectionError(
-				`array path ${JSON.stringify(p)} cannot be used as a file name`,
-			);
-		const output = join(
-			dst,
-			`${rel === "" ? stem : multi ? `${stem}/${rel}` : rel}${ext}`,
-		);
-		try {
-			jobs.push(
-				await prepareJob(
-					{
-						registry,
-						source,
-						target,
-						output,
-						planOptions: { ...base, select: [{ source: p }] },
-						targetOptions: targetOptionsFor(target),
-						createParents: true,
-					},
-					flags.overwrite === true,
-				),
-			);
-		} catch (err) {
-			// Soft links that lead nowhere are reported by the plan, not fatal here.
-			if (
-				(err as { code?: string }).code === "UNSUPPORTED" &&
-				/holds no array/.test((err as Error).message)
-			)
-				continue;
-			throw err;
-		}
-	}
-	// A source without arrays gives no single-array outputs (reported by the caller).
-	return jobs;
 }

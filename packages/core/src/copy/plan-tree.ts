@@ -6,7 +6,6 @@
  * is refused here with `UnsupportedDTypeError`.
  */
 import type { DTypeSupport } from "../driver.js";
-import { isBigEndian, withByteOrder } from "../dtype/format.js";
 import type { DType } from "../dtype/model.js";
 import { parseDType } from "../dtype/parse.js";
 import type { Scalar } from "../dtype/typed.js";
@@ -23,21 +22,8 @@ import type {
 	Order,
 	TreeEntry,
 } from "../types.js";
-import {
-	DEFAULT_CONCURRENCY,
-	DEFAULT_MAX_MEMORY,
-	memoryBudget,
-} from "./budget.js";
-import { castKind } from "./cast.js";
-import {
-	type ArrayCopyPlan,
-	type PlanBudgetOptions,
-	planArrayCopy,
-	planItemsize,
-} from "./plan.js";
-
-/** Default chunk size chosen for chunked targets when neither the caller nor the source gives one. */
-export const DEFAULT_CHUNK_BYTES: number = 1024 * 1024;
+import type { ArrayCopyPlan, PlanBudgetOptions } from "./plan.js";
+import { linkOptions, type MemberInfo, planMember } from "./plan-member.js";
 
 /** The target side as far as planning needs it (an `ArrayAdapter` or a `ContainerStore` fits). */
 export interface TreeTarget {
@@ -211,7 +197,7 @@ export async function planTree(
 	const found: {
 		entry: TreeEntry;
 		target: string;
-		info: ArrayInfoLike;
+		info: MemberInfo;
 		attrs: Attributes;
 	}[] = [];
 	for (const p of picks) {
@@ -304,7 +290,14 @@ export async function planTree(
 	const refused: string[] = [];
 	let firstRefusal: UnsupportedDTypeError | undefined;
 	for (const f of found) {
-		const planned = planOne(f, target, options, cast, notCarried, src.format);
+		const planned = planMember(
+			f,
+			target,
+			options,
+			cast,
+			notCarried,
+			src.format,
+		);
 		if (planned instanceof UnsupportedDTypeError) {
 			firstRefusal ??= planned;
 			refused.push(
@@ -343,185 +336,14 @@ export async function planTree(
 	};
 }
 
-/** The open options a source array needs (external links opt in). */
-export function linkOptions(entry: Pick<TreeEntry, "kind">): {
-	adapterOptions?: Readonly<Record<string, unknown>>;
-} {
-	return entry.kind === "externalLink"
-		? { adapterOptions: { followExternalLinks: true } }
-		: {};
-}
-
-/** A chunk shape of about `targetBytes`: the array's shape, largest dimensions halved until it fits. */
-export function defaultChunks(
-	shape: readonly number[],
-	itemsize: number,
-	targetBytes: number = DEFAULT_CHUNK_BYTES,
-): number[] {
-	const chunk = shape.map((n) => Math.max(1, n));
-	const bytes = () => chunk.reduce((a, b) => a * b, Math.max(1, itemsize));
-	while (bytes() > targetBytes) {
-		let d = 0;
-		for (let i = 1; i < chunk.length; i++)
-			if ((chunk[i] as number) > (chunk[d] as number)) d = i;
-		if ((chunk[d] as number) <= 1) break;
-		chunk[d] = Math.ceil((chunk[d] as number) / 2);
-	}
-	return chunk;
-}
+export {
+	DEFAULT_CHUNK_BYTES,
+	defaultChunks,
+	linkOptions,
+} from "./plan-member.js";
 
 // --- internal ---
 
-interface ArrayInfoLike {
-	readonly dtype: DType;
-	readonly shape: readonly number[];
-	readonly order: Order;
-	readonly chunks: readonly number[] | null;
-	readonly codecs: readonly CodecInfo[];
-	readonly fillValue: unknown;
-}
-
 function depth(path: string): number {
 	return path === "" ? 0 : path.split("/").length;
-}
-
-function planOne(
-	f: {
-		entry: TreeEntry;
-		target: string;
-		info: ArrayInfoLike;
-		attrs: Attributes;
-	},
-	target: TreeTarget,
-	options: TreePlanOptions,
-	cast: DType | undefined,
-	notCarried: NotCarried[],
-	sourceFormat: string,
-): PlannedArray | UnsupportedDTypeError {
-	const caps = target.capabilities;
-	const format = target.format ?? target.name ?? "target";
-	const info = f.info;
-	let dtype = info.dtype;
-	if (cast) {
-		const kind = castKind(info.dtype, cast);
-		if (kind === "impossible")
-			return new UnsupportedDTypeError(
-				`cannot cast ${info.dtype.str} to ${cast.str}`,
-				{ dtype: cast.str },
-			);
-		if (kind === "unsafe" && !options.unsafeCast)
-			return new UnsupportedDTypeError(
-				`casting ${info.dtype.str} to ${cast.str} may change values; pass --unsafe-cast to allow it`,
-				{ dtype: cast.str },
-			);
-		dtype = cast;
-	}
-	let dtypeChanged: string | undefined;
-	if (isBigEndian(dtype) && !caps.byteOrders.includes(">")) {
-		const le = withByteOrder(dtype, "<");
-		dtypeChanged = `${dtype.str} → ${le.str}`;
-		dtype = le;
-	}
-	const support = target.checkDType?.(dtype) ?? { ok: true };
-	if (!support.ok)
-		return new UnsupportedDTypeError(
-			`${format} cannot store ${dtype.str}: ${support.reason}`,
-			{
-				dtype: dtype.str,
-				format: format,
-			},
-		);
-	let order: Order = caps.orders.includes(info.order) ? info.order : "C";
-	if (options.order) {
-		if (!caps.orders.includes(options.order))
-			throw new UnsupportedError(
-				`${format} cannot create ${options.order}-order arrays`,
-			);
-		order = options.order;
-	}
-	const shape = info.shape;
-	const itemsize = planItemsize(dtype);
-	const custom = options.layout?.({ path: f.entry.path, shape, dtype });
-	const wanted = custom?.chunks ?? options.chunks;
-	let chunks: readonly number[] | null = null;
-	if (caps.chunked && shape.length > 0) {
-		if (wanted && wanted.length === shape.length) {
-			chunks = wanted;
-		} else {
-			const sourceChunks =
-				info.chunks && info.chunks.length === shape.length
-					? info.chunks.map((c, d) =>
-							Math.max(1, Math.min(c, Math.max(1, shape[d] as number))),
-						)
-					: null;
-			const budget = memoryBudget({
-				maxMemory: options.maxMemory ?? DEFAULT_MAX_MEMORY,
-				concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
-				prefetch: options.prefetch ?? 1,
-				extraReserveBytes: options.extraReserveBytes ?? 0,
-				sourceFormat,
-				targetFormat: format,
-				sourceChunkBytes: sourceChunks
-					? sourceChunks.reduce((a, b) => a * b, planItemsize(info.dtype))
-					: 0,
-			});
-			const base = sourceChunks ?? defaultChunks(shape, itemsize);
-			// Never pick by default a chunk the budget cannot hold.
-			chunks = defaultChunks(
-				base,
-				itemsize,
-				Math.min(
-					budget.maxBlockBytes,
-					Math.max(
-						DEFAULT_CHUNK_BYTES,
-						base.reduce((a, b) => a * b, itemsize),
-					),
-				),
-			);
-		}
-	}
-	const attrs =
-		caps.attributes === "readwrite" && caps.hierarchy !== "none" ? f.attrs : {};
-	if (attrs !== f.attrs && Object.keys(f.attrs).length > 0)
-		notCarried.push({
-			path: f.entry.path,
-			what: "array attributes",
-			reason: `${format} cannot store attributes`,
-		});
-	const plan = planArrayCopy(
-		{
-			shape,
-			dtype: info.dtype,
-			targetDType: dtype,
-			sourceChunks: info.chunks,
-			targetChunks: chunks,
-			targetOrder: order,
-			sourceFormat,
-			targetFormat: format,
-		},
-		options,
-	);
-	const fill = info.fillValue;
-	return {
-		source: f.entry.path,
-		target: f.target,
-		...(f.entry.kind === "softLink" || f.entry.kind === "externalLink"
-			? { via: f.entry.kind }
-			: {}),
-		shape: [...shape],
-		sourceDType: info.dtype,
-		dtype,
-		...(dtypeChanged ? { dtypeChanged } : {}),
-		order,
-		sourceChunks: info.chunks,
-		sourceCodecs: info.codecs,
-		chunks,
-		codecs: custom?.codecs ?? options.codecs,
-		fillValue:
-			caps.chunked && !cast && fill !== null && fill !== undefined
-				? (fill as Scalar)
-				: undefined,
-		attrs,
-		plan,
-	};
 }
