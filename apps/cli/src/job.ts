@@ -151,20 +151,20 @@ export async function runJob(
 	let journal: CopyJournal | undefined;
 	let dst: ContainerStore | undefined;
 	if (await pathExists(paths.partial)) {
-		if (resumable) {
-			journal = await CopyJournal.open(storage, hash);
-			if (journal.resumed) dst = await reopen(job, reporter);
-		} else if (settings.resume) {
-			reporter.warn(
+		if (!resumable) {
+			const say = settings.resume ? reporter.warn : reporter.info;
+			say.call(
+				reporter,
 				`${format} outputs cannot be resumed; starting ${paths.final} again`,
 			);
-		}
-		if (!dst) {
-			if (settings.resume || !journal?.resumed)
+		} else {
+			journal = await CopyJournal.open(storage, hash);
+			if (journal.resumed) dst = await reopen(job, reporter);
+			else
 				reporter.info(
-					`discarding the unfinished ${paths.partial} (made by another plan or not resumable)`,
+					`discarding ${paths.partial}: it was made with another source or other options`,
 				);
-			journal = undefined;
+			if (!dst) journal = undefined;
 		}
 	} else if (settings.resume) {
 		reporter.info(
