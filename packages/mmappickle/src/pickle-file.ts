@@ -13,6 +13,7 @@ import {
 	type TreeEntry,
 } from "@arraystore/core";
 import { toAttr } from "./attr-value.js";
+import { readAt } from "./file-read.js";
 import {
 	type Codec,
 	detectCodec,
@@ -60,7 +61,7 @@ export class PickleFile {
 			codec,
 			adapter: "pickle",
 			limits,
-			readFile: (o, n) => readExact(fh, o, n, path),
+			readFile: (o, n) => readAt(fh, o, n, { target: path, adapter: "pickle" }),
 		};
 	}
 
@@ -80,7 +81,10 @@ export class PickleFile {
 		}
 		try {
 			const size = (await fh.stat()).size;
-			const head = await readExact(fh, 0, Math.min(8, size), path);
+			const head = await readAt(fh, 0, Math.min(8, size), {
+				target: path,
+				adapter: "pickle",
+			});
 			const codec = detectCodec(head);
 			const limits: StreamLimits = {
 				...(options.maxDecompressedBytes !== undefined
@@ -161,24 +165,4 @@ export class PickleFile {
 	async close(): Promise<void> {
 		await this.#fh.close().catch(() => {});
 	}
-}
-
-async function readExact(
-	fh: FileHandle,
-	pos: number,
-	n: number,
-	path: string,
-): Promise<Uint8Array> {
-	const out = new Uint8Array(n);
-	let got = 0;
-	try {
-		while (got < n) {
-			const r = await fh.read(out, got, n - got, pos + got);
-			if (r.bytesRead === 0) break;
-			got += r.bytesRead;
-		}
-	} catch (err) {
-		throw fromNodeError(err, { target: path, adapter: "pickle" });
-	}
-	return out.subarray(0, got);
 }

@@ -2,10 +2,11 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { PICKLE_DIR, python, skipNote, tempDir } from "@arraystore/conformance";
-import { isArrayStoreError } from "@arraystore/core";
+import { type ContainerStore, isArrayStoreError } from "@arraystore/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { toAttr } from "../src/attr-value.js";
+import { concat } from "../src/mmappickle/format.js";
 import { ByteReader, memoryInput } from "../src/pickle-vm/byte-reader.js";
 import { PyBytes } from "../src/pickle-vm/values.js";
 import { runPickle } from "../src/pickle-vm/vm.js";
@@ -62,14 +63,14 @@ function mutate(src: Uint8Array, list: readonly Edit[]): Uint8Array {
 				b = b.slice(0, at);
 				break;
 			case "del":
-				b = concatBytes(b.subarray(0, at), b.subarray(at + 1 + (e.val % 8)));
+				b = concat([b.subarray(0, at), b.subarray(at + 1 + (e.val % 8))]);
 				break;
 			case "dup":
-				b = concatBytes(
+				b = concat([
 					b.subarray(0, at),
 					b.subarray(at, at + 1 + (e.val % 16)),
 					b.subarray(at),
-				);
+				]);
 				break;
 			case "int":
 				// A length field gone wild: four bytes of a big number.
@@ -85,14 +86,14 @@ function mutate(src: Uint8Array, list: readonly Edit[]): Uint8Array {
 	return b;
 }
 
-function concatBytes(...parts: Uint8Array[]): Uint8Array {
-	const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-	let o = 0;
-	for (const p of parts) {
-		out.set(p, o);
-		o += p.length;
+/** Reads every array of a container, then its root attributes. */
+async function readEverything(c: ContainerStore): Promise<void> {
+	for (const e of await c.list("", { recursive: true })) {
+		if (e.kind !== "array") continue;
+		await using a = await c.openArray(e.path);
+		await a.read();
 	}
-	return out;
+	await c.attrs("");
 }
 
 const PER_RUN_MS = 2000;
@@ -147,12 +148,7 @@ describe("fuzz: mutated pickles give a value or a typed error", () => {
 					await using c = await registry.openContainer(path, {
 						format: "mmappickle",
 					});
-					for (const e of await c.list("", { recursive: true })) {
-						if (e.kind !== "array") continue;
-						await using a = await c.openArray(e.path);
-						await a.read();
-					}
-					await c.attrs("");
+					await readEverything(c);
 				} catch (err) {
 					if (!isArrayStoreError(err)) throw err;
 				}
@@ -202,12 +198,7 @@ describe.skipIf(!python.has("joblib", "numpy"))(
 							format: "pickle",
 							adapterOptions: { maxDecompressedBytes: 64 << 20 },
 						});
-						for (const e of await c.list("", { recursive: true })) {
-							if (e.kind !== "array") continue;
-							await using a = await c.openArray(e.path);
-							await a.read();
-						}
-						await c.attrs("");
+						await readEverything(c);
 					} catch (err) {
 						if (!isArrayStoreError(err)) throw err;
 						codes.set(err.code, (codes.get(err.code) ?? 0) + 1);

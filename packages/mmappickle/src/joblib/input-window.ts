@@ -5,6 +5,7 @@
  */
 import { type FileHandle, open } from "node:fs/promises";
 import { fromNodeError, LimitExceededError } from "@arraystore/core";
+import { readAt } from "../file-read.js";
 
 /** What a decoder hands out: decompressed chunks in order, then null. */
 export interface ChunkDecoder {
@@ -37,19 +38,12 @@ export class FileChunks {
 
 	/** Up to `n` next bytes; empty at the end of the file. */
 	async read(n: number): Promise<Uint8Array> {
-		const out = new Uint8Array(n);
-		let got = 0;
-		try {
-			while (got < n) {
-				const r = await this.#fh.read(out, got, n - got, this.#pos);
-				if (r.bytesRead === 0) break;
-				got += r.bytesRead;
-				this.#pos += r.bytesRead;
-			}
-		} catch (err) {
-			throw fromNodeError(err, { target: this.path, adapter: "pickle" });
-		}
-		return got === n ? out : out.subarray(0, got);
+		const out = await readAt(this.#fh, this.#pos, n, {
+			target: this.path,
+			adapter: "pickle",
+		});
+		this.#pos += out.length;
+		return out;
 	}
 
 	close(): void {

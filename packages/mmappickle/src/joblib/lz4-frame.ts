@@ -14,21 +14,11 @@ import {
 	UnsupportedError,
 } from "@arraystore/core";
 import type { ChunkDecoder, InputWindow } from "./input-window.js";
-import { Xxh32, xxh32 } from "./xxhash32.js";
+import { u32, Xxh32, xxh32 } from "./xxhash32.js";
 
 const MAGIC = 0x184d2204;
 const HISTORY = 64 * 1024;
 const BLOCK_MAX = [0, 0, 0, 0, 64 * 1024, 256 * 1024, 1 << 20, 4 << 20];
-
-function u32(b: Uint8Array, i: number): number {
-	return (
-		((b[i] as number) |
-			((b[i + 1] as number) << 8) |
-			((b[i + 2] as number) << 16) |
-			((b[i + 3] as number) << 24)) >>>
-		0
-	);
-}
 
 /** Frame options from the frame descriptor. */
 interface Frame {

@@ -17,7 +17,8 @@ function round(acc: number, lane: number): number {
 	return Math.imul(rotl((acc + Math.imul(lane, P2)) | 0, 13), P1);
 }
 
-function u32(b: Uint8Array, i: number): number {
+/** The little-endian uint32 at `b[i]` (also the LZ4 frame's field reader). */
+export function u32(b: Uint8Array, i: number): number {
 	return (
 		((b[i] as number) |
 			((b[i + 1] as number) << 8) |

@@ -6,13 +6,14 @@
 import type { FileHandle } from "node:fs/promises";
 import {
 	type DType,
-	fromNodeError,
 	MalformedError,
 	OutOfBoundsError,
 	SizeMismatchError,
+	shapeSize,
 	TruncatedError,
 	UnsupportedVersionError,
 } from "@arraystore/core";
+import { readAt } from "../file-read.js";
 import { parseMmappickleDType } from "./dtype-string.js";
 import {
 	ARRAY_PREFIX,
@@ -57,26 +58,6 @@ export interface Layout {
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
-
-/** Reads exactly `n` bytes at `pos` (fewer only at EOF). */
-export async function readAt(
-	fh: FileHandle,
-	pos: number,
-	n: number,
-): Promise<Uint8Array> {
-	const out = new Uint8Array(n);
-	let got = 0;
-	try {
-		while (got < n) {
-			const r = await fh.read(out, got, n - got, pos + got);
-			if (r.bytesRead === 0) break;
-			got += r.bytesRead;
-		}
-	} catch (err) {
-		throw fromNodeError(err);
-	}
-	return got === n ? out : out.subarray(0, got);
-}
 
 /**
  * Checks the header and terminator and walks every frame.
@@ -347,7 +328,7 @@ export async function readArrayFragment(
 			`mmappickle: array value at ${at} lacks its final TUPLE2 REDUCE`,
 		);
 	i += 2;
-	const count = shape.reduce((a, b) => a * b, 1);
+	const count = shapeSize(shape);
 	if (!Number.isSafeInteger(count))
 		throw new MalformedError("mmappickle: array shape too large");
 	const dtype = parseMmappickleDType(dtypeText);

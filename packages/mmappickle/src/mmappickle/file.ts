@@ -12,6 +12,7 @@ import {
 	InvalidSelectionError,
 	NotFoundError,
 } from "@arraystore/core";
+import { readAt } from "../file-read.js";
 import { ByteReader, fileInput } from "../pickle-vm/byte-reader.js";
 import type { PyValue } from "../pickle-vm/values.js";
 import { runPickle, type VmLimits } from "../pickle-vm/vm.js";
@@ -148,19 +149,11 @@ export class MmpFile {
 	}
 
 	/** Reads `n` bytes at `pos`. */
-	async read(pos: number, n: number): Promise<Uint8Array> {
-		const out = new Uint8Array(n);
-		let got = 0;
-		try {
-			while (got < n) {
-				const r = await this.#fh.read(out, got, n - got, pos + got);
-				if (r.bytesRead === 0) break;
-				got += r.bytesRead;
-			}
-		} catch (err) {
-			throw fromNodeError(err, { target: this.path, adapter: "mmappickle" });
-		}
-		return out.subarray(0, got);
+	read(pos: number, n: number): Promise<Uint8Array> {
+		return readAt(this.#fh, pos, n, {
+			target: this.path,
+			adapter: "mmappickle",
+		});
 	}
 
 	/**

@@ -3,7 +3,12 @@
  * entry frames, and the byte encodings of array values (the fixed 70-byte
  * `reshape(fromstring(...))` prefix, the 29-byte MaskedArray prefix, shape tuples).
  */
-import { type DType, MalformedError, numpyName } from "@arraystore/core";
+import {
+	type DType,
+	MalformedError,
+	numpyName,
+	shapeSize,
+} from "@arraystore/core";
 
 /** Header length. */
 export const HEADER_BYTES = 24;
@@ -118,7 +123,7 @@ export function arrayFragmentParts(
 	const name = numpyName(dtype);
 	if (name.length > 255)
 		throw new MalformedError("dtype string longer than 255 bytes");
-	const nbytes = shape.reduce((a, b) => a * b, 1) * dtype.itemsize;
+	const nbytes = shapeSize(shape) * dtype.itemsize;
 	const len = new Uint8Array(8);
 	new DataView(len.buffer).setBigUint64(0, BigInt(nbytes), true);
 	const head = Uint8Array.from([...ARRAY_PREFIX, 0x8e, ...len]);

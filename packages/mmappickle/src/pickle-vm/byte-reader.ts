@@ -4,7 +4,8 @@
  * decompressed stream), so byte ranges the VM records can be read back later.
  */
 import type { FileHandle } from "node:fs/promises";
-import { fromNodeError, TruncatedError } from "@arraystore/core";
+import { TruncatedError } from "@arraystore/core";
+import { readAt } from "../file-read.js";
 import type { ByteSpace } from "./values.js";
 
 /** Where the VM's bytes come from. */
@@ -26,22 +27,7 @@ export function fileInput(fh: FileHandle, end: number): ByteInput {
 		space: "file",
 		end,
 		seekable: true,
-		async read(pos, len) {
-			const n = Math.max(0, Math.min(len, end - pos));
-			const out = new Uint8Array(n);
-			let got = 0;
-			while (got < n) {
-				let r: { bytesRead: number };
-				try {
-					r = await fh.read(out, got, n - got, pos + got);
-				} catch (err) {
-					throw fromNodeError(err);
-				}
-				if (r.bytesRead === 0) break;
-				got += r.bytesRead;
-			}
-			return got === n ? out : out.subarray(0, got);
-		},
+		read: (pos, len) => readAt(fh, pos, Math.max(0, Math.min(len, end - pos))),
 	};
 }
 

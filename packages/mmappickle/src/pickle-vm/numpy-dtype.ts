@@ -65,6 +65,8 @@ function parseState(items: readonly PyValue[]): State {
 	switch (items.length) {
 		case 9:
 		case 8:
+		case 7:
+			// (version, byteorder, subarray, names, fields, elsize, alignment[, flags[, metadata]])
 			return {
 				byteorder: str(items[1] ?? null),
 				subarray: items[2] ?? null,
@@ -73,33 +75,19 @@ function parseState(items: readonly PyValue[]): State {
 				elsize: int(items[5] ?? null),
 				metadata: items[8] ?? null,
 			};
-		case 7:
-			return {
-				byteorder: str(items[1] ?? null),
-				subarray: items[2] ?? null,
-				names: items[3] ?? null,
-				fields: items[4] ?? null,
-				elsize: int(items[5] ?? null),
-				metadata: null,
-			};
 		case 6:
+		case 5: {
+			// Older states have no names: ([version,] byteorder, subarray, fields, elsize, alignment).
+			const o = items.length - 5;
 			return {
-				byteorder: str(items[1] ?? null),
-				subarray: items[2] ?? null,
+				byteorder: str(items[o] ?? null),
+				subarray: items[o + 1] ?? null,
 				names: null,
-				fields: items[3] ?? null,
-				elsize: int(items[4] ?? null),
+				fields: items[o + 2] ?? null,
+				elsize: int(items[o + 3] ?? null),
 				metadata: null,
 			};
-		case 5:
-			return {
-				byteorder: str(items[0] ?? null),
-				subarray: items[1] ?? null,
-				names: null,
-				fields: items[2] ?? null,
-				elsize: int(items[3] ?? null),
-				metadata: null,
-			};
+		}
 		default:
 			throw new MalformedError(`numpy dtype state of ${items.length} items`);
 	}

@@ -3,7 +3,7 @@
  * of numpy objects (`ArrayRef`, `MaskedArrayRef`, `ObjectArrayRef`). Nothing here can call
  * anything: a global is a name plus its allowlist entry.
  */
-import type { DType } from "@arraystore/core";
+import { type DType, shapeSize } from "@arraystore/core";
 import type { AllowEntry } from "./allowlist.js";
 
 /** Python `float` (kept apart from `int`, which is a JS number or bigint). */
@@ -153,7 +153,7 @@ export class ArrayRef {
 		return this.data.offset;
 	}
 	get nbytes(): number {
-		return this.storedShape.reduce((a, b) => a * b, 1) * this.dtype.itemsize;
+		return shapeSize(this.storedShape) * this.dtype.itemsize;
 	}
 }
 
