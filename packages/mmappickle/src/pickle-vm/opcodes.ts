@@ -1,6 +1,6 @@
 /**
  * Pickle opcodes (protocols 0–5), as in CPython's `Lib/pickle.py`. Only the byte values; the
- * VM in vm.ts decides what each one may do.
+ * handler groups (ops-*.ts) decide what each one may do.
  */
 
 /** Opcode byte values by name. */
