@@ -24,7 +24,7 @@ def ints(text: str) -> tuple[int, ...]:
 def layout_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--shape", type=ints, required=True)
     parser.add_argument("--chunks", type=ints, default=(256, 1024))
-    parser.add_argument("--shards", type=ints, default=(1024, 4096))
+    parser.add_argument("--shards", type=ints, default=(512, 4096))
 
 
 def row_blocks(rows: int, row_bytes: int, align: int, block_bytes: int = BLOCK_BYTES):

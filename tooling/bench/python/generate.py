@@ -1,6 +1,6 @@
 """Generates the benchmark data once per run: one float32 array written in every input format.
 
-Usage: python3 generate.py --dir D --shape R,C [--chunks 256,1024] [--shards 1024,4096]
+Usage: python3 generate.py --dir D --shape R,C [--chunks 256,1024] [--shards 512,4096]
                            --formats dat,npy,h5,zarr3,zarr2,zarr3s,mmp
 Prints one JSON object: the sha256 of the array's C-order little-endian bytes, and per format
 the path, bytes on disk and seconds it took.

@@ -7,8 +7,8 @@ import { runPythonJson } from "./run.mjs";
 export const COLS = 4096;
 /** HDF5 and Zarr chunk shape (1 MiB of float32). */
 export const CHUNKS = [256, 1024];
-/** Zarr v3 shard shape (16 MiB, 16 chunks): our converter holds whole shards in memory, and a 32 MiB shard exceeds its default 256 MiB budget. */
-export const SHARDS = [1024, 4096];
+/** Zarr v3 shard shape (8 MiB, 8 chunks): our converter holds whole shards in memory (about 11 live copies), so 16 MiB shards already exceed its default 256 MiB budget. */
+export const SHARDS = [512, 4096];
 const ITEMSIZE = 4;
 
 /** Shape for about `bytes` of float32 (rounded down to whole rows). */

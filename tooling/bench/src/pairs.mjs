@@ -3,7 +3,7 @@
  * job on the same input. Edit the converter flags here when the CLI's spelling changes.
  *
  * Layout shared by every format (generate.py): 2-d C-order `<f4`, 4096 columns, HDF5/Zarr
- * chunks 256×1024 (1 MiB), Zarr v3 shards 1024×4096 (16 MiB) of those chunks.
+ * chunks 256×1024 (1 MiB), Zarr v3 shards 512×4096 (8 MiB) of those chunks.
  */
 
 /**
