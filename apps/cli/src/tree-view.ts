@@ -106,6 +106,8 @@ export async function readTree(
 				await a.close();
 			}
 		} catch (err) {
+			// A single-array file that cannot be opened has nothing else to show.
+			if (container.capabilities.hierarchy === "none") throw err;
 			nodes.push({
 				path,
 				kind: e.kind,
