@@ -1,10 +1,51 @@
 /**
- * Positional file writes shared by the npy and npz writers: whole-buffer writes and filling a
- * range with one repeated element, in bounded chunks.
+ * Positional file I/O shared by the npy and npz readers and writers: opening with translated
+ * OS errors, whole-buffer reads and writes, filling a range with one repeated element, and
+ * moving a range towards the end of the file, all in bounded chunks.
  */
-import type { FileHandle } from "node:fs/promises";
+import { type FileHandle, open } from "node:fs/promises";
+import { type ErrorDetails, fromNodeError } from "@arraystore/core";
 
 const FILL_CHUNK = 1024 * 1024;
+const MOVE_CHUNK = 8 * 1024 * 1024;
+
+/**
+ * Opens `path` with `flags` (new files get mode 0o666).
+ * @throws {NotFoundError | AlreadyExistsError | IoError} the OS error, with `details`.
+ */
+export async function openFile(
+	path: string,
+	flags: string,
+	details: ErrorDetails,
+): Promise<FileHandle> {
+	try {
+		return await open(path, flags, 0o666);
+	} catch (err) {
+		throw fromNodeError(err, details);
+	}
+}
+
+/**
+ * Fills all of `into` from `position`; `eof(at)` is thrown when the file ends at `at` first.
+ */
+export async function readFully(
+	fh: FileHandle,
+	into: Uint8Array,
+	position: number,
+	eof: (at: number) => Error,
+): Promise<void> {
+	let done = 0;
+	while (done < into.length) {
+		const { bytesRead } = await fh.read(
+			into,
+			done,
+			into.length - done,
+			position + done,
+		);
+		if (bytesRead === 0) throw eof(position + done);
+		done += bytesRead;
+	}
+}
 
 /** Writes all of `bytes` at `position`. */
 export async function writeAt(
@@ -20,6 +61,20 @@ export async function writeAt(
 			position + done,
 		);
 		done += bytesWritten;
+	}
+}
+
+/** {@link writeAt}, translating OS errors with `details`. */
+export async function writeAll(
+	fh: FileHandle,
+	bytes: Uint8Array,
+	position: number,
+	details: ErrorDetails,
+): Promise<void> {
+	try {
+		await writeAt(fh, bytes, position);
+	} catch (err) {
+		throw fromNodeError(err, details);
 	}
 }
 
@@ -42,5 +97,33 @@ export async function fillRange(
 			pattern.subarray(0, Math.min(pattern.length, nbytes - done)),
 			position + done,
 		);
+	}
+}
+
+/** Copies `length` bytes from `from` to a larger offset `to`, last chunk first (the ranges overlap). */
+export async function moveBytes(
+	fh: FileHandle,
+	from: number,
+	to: number,
+	length: number,
+	details: ErrorDetails,
+): Promise<void> {
+	const buf = new Uint8Array(Math.min(MOVE_CHUNK, Math.max(1, length)));
+	for (let end = length; end > 0; ) {
+		const start = Math.max(0, end - buf.length);
+		const n = end - start;
+		let got = 0;
+		while (got < n) {
+			const { bytesRead } = await fh.read(
+				buf,
+				got,
+				n - got,
+				from + start + got,
+			);
+			if (bytesRead === 0) break;
+			got += bytesRead;
+		}
+		await writeAll(fh, buf.subarray(0, n), to + start, details);
+		end = start;
 	}
 }

@@ -16,6 +16,7 @@ import {
 	UnsupportedDTypeError,
 	UnsupportedVersionError,
 } from "@arraystore/core";
+import { readFully } from "./file-bytes.js";
 import {
 	DEFAULT_MAX_DEPTH,
 	isPyDict,
@@ -212,7 +213,12 @@ export async function readNpyHeader(
 	return readNpyHeaderFrom(
 		async (at, length) => {
 			const into = new Uint8Array(length);
-			await readFully(fh, into, position + at);
+			await readFully(
+				fh,
+				into,
+				position + at,
+				() => new TruncatedError("file ends inside the npy header"),
+			);
 			return into;
 		},
 		{ ...options, available },
@@ -275,25 +281,6 @@ function finish(
 		dataOffset,
 		...parsed,
 	};
-}
-
-async function readFully(
-	fh: FileHandle,
-	into: Uint8Array,
-	position: number,
-): Promise<void> {
-	let done = 0;
-	while (done < into.length) {
-		const { bytesRead } = await fh.read(
-			into,
-			done,
-			into.length - done,
-			position + done,
-		);
-		if (bytesRead === 0)
-			throw new TruncatedError("file ends inside the npy header");
-		done += bytesRead;
-	}
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });

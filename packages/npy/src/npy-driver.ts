@@ -3,14 +3,12 @@
  * (numpy's `open_memmap` semantics). Resizing rewrites the shape in place within the header's
  * growth padding, or moves the data behind a larger header when the new shape does not fit.
  */
-import { type FileHandle, open } from "node:fs/promises";
 import {
 	type ArrayDriver,
 	type ArrayInfo,
 	ClosedError,
 	type DType,
 	encodeElement,
-	fromNodeError,
 	type Order,
 	ReadOnlyError,
 	type Region,
@@ -21,7 +19,7 @@ import {
 	wrapError,
 } from "@arraystore/core";
 import type { RawRegionDriver } from "@arraystore/raw";
-import { fillRange } from "./file-bytes.js";
+import { fillRange, moveBytes, openFile, writeAll } from "./file-bytes.js";
 import { type NpyHeader, type NpyVersion, readNpyHeader } from "./header.js";
 import {
 	encodeHeaderText,
@@ -111,11 +109,7 @@ export async function createNpy(
 	});
 	const size = shapeSize(options.shape);
 	const header: NpyHeader = {
-		version: (["1.0", "2.0", "3.0"] as const)[
-			(bytes[6] as number) - 1
-		] as NpyVersion,
-		headerLen: bytes.length - (bytes[6] === 1 ? 10 : 12),
-		dataOffset: bytes.length,
+		...headerGeometry(bytes),
 		dtype: options.dtype,
 		fortranOrder,
 		shape: Object.freeze([...options.shape]),
@@ -280,14 +274,7 @@ class NpyFileDriver implements NpyDriver {
 			fortranOrder: next.fortranOrder,
 			version,
 		});
-		const moved: NpyHeader = {
-			...next,
-			version: (["1.0", "2.0", "3.0"] as const)[
-				(bytes[6] as number) - 1
-			] as NpyVersion,
-			headerLen: bytes.length - (bytes[6] === 1 ? 10 : 12),
-			dataOffset: bytes.length,
-		};
+		const moved: NpyHeader = { ...next, ...headerGeometry(bytes) };
 		await this.#region.flush();
 		await this.#region.close();
 		const details = this.#details();
@@ -340,6 +327,19 @@ class NpyFileDriver implements NpyDriver {
 	}
 }
 
+/** Version, HEADER_LEN and data offset of freshly formatted header bytes (version byte at 6). */
+function headerGeometry(
+	bytes: Uint8Array,
+): Pick<NpyHeader, "version" | "headerLen" | "dataOffset"> {
+	return {
+		version: (["1.0", "2.0", "3.0"] as const)[
+			(bytes[6] as number) - 1
+		] as NpyVersion,
+		headerLen: bytes.length - (bytes[6] === 1 ? 10 : 12),
+		dataOffset: bytes.length,
+	};
+}
+
 /** Axis 0 for C order, the last axis for F order: the slowest in storage, where numpy leaves room. */
 function growthAxis(h: Pick<NpyHeader, "shape" | "fortranOrder">): number {
 	return h.fortranOrder ? h.shape.length - 1 : 0;
@@ -385,68 +385,4 @@ export async function openRegion(
 		},
 		{ adapter: NPY_ADAPTER },
 	);
-}
-
-async function openFile(
-	path: string,
-	flags: string,
-	details: Details,
-): Promise<FileHandle> {
-	try {
-		return await open(path, flags, 0o666);
-	} catch (err) {
-		throw fromNodeError(err, details);
-	}
-}
-
-async function writeAll(
-	fh: FileHandle,
-	bytes: Uint8Array,
-	position: number,
-	details: Details,
-): Promise<void> {
-	try {
-		let done = 0;
-		while (done < bytes.length) {
-			const { bytesWritten } = await fh.write(
-				bytes,
-				done,
-				bytes.length - done,
-				position + done,
-			);
-			done += bytesWritten;
-		}
-	} catch (err) {
-		throw fromNodeError(err, details);
-	}
-}
-
-const MOVE_CHUNK = 8 * 1024 * 1024;
-
-/** Copies `length` bytes from `from` to a larger offset `to`, last chunk first (the ranges overlap). */
-async function moveBytes(
-	fh: FileHandle,
-	from: number,
-	to: number,
-	length: number,
-	details: Details,
-): Promise<void> {
-	const buf = new Uint8Array(Math.min(MOVE_CHUNK, Math.max(1, length)));
-	for (let end = length; end > 0; ) {
-		const start = Math.max(0, end - buf.length);
-		const n = end - start;
-		let got = 0;
-		while (got < n) {
-			const { bytesRead } = await fh.read(
-				buf,
-				got,
-				n - got,
-				from + start + got,
-			);
-			if (bytesRead === 0) break;
-			got += bytesRead;
-		}
-		await writeAll(fh, buf.subarray(0, n), to + start, details);
-		end = start;
-	}
 }

@@ -6,22 +6,19 @@
  * them into the archive) and rewrites the central directory, as `np.savez` and
  * `np.savez_compressed` lay it out.
  */
-import { randomBytes } from "node:crypto";
-import { type FileHandle, open, rm } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import type { FileHandle } from "node:fs/promises";
 import {
 	type ArrayDriver,
 	type Attributes,
 	type ContainerDriver,
 	type DriverCreateOptions,
 	type DriverOpenOptions,
-	fromNodeError,
 	NotFoundError,
 	ReadOnlyError,
 	type TreeEntry,
 	wrapError,
 } from "@arraystore/core";
-import { writeAt } from "../file-bytes.js";
+import { openFile } from "../file-bytes.js";
 import { readNpyHeader } from "../header.js";
 import {
 	createNpy,
@@ -34,47 +31,22 @@ import {
 	checkReadable,
 	METHOD_DEFLATED,
 	METHOD_STORED,
-	memberDataOffset,
 	readZipDirectory,
-	type ZipEntry,
 } from "../zip/zip-read.js";
-import {
-	dosDateTime,
-	encodeName,
-	type ZipMemberRecord,
-} from "../zip/zip-write.js";
+import { dosDateTime, encodeName } from "../zip/zip-write.js";
 import {
 	NPZ_ADAPTER,
 	npyMemberDriver,
 	openDeflatedMember,
 	storedMemberDriver,
 } from "./member-drivers.js";
+import { type Member, NpzMembers } from "./npz-members.js";
 import {
 	checkMemberCreate,
 	type NpzOptions,
 	readNpzOptions,
 } from "./npz-options.js";
-import {
-	crc32OfRange,
-	deflateMember,
-	inflateToFile,
-	writeCentralDirectory,
-	writeStoredMember,
-} from "./npz-write.js";
-
-type Writable<T> = { -readonly [K in keyof T]: T[K] };
-
-interface Member {
-	/** Array path (the name without `.npy`), or null for members that are not arrays. */
-	readonly key: string | null;
-	record: Writable<ZipMemberRecord>;
-	/** Where the member's bytes start (after its local header), once known. */
-	dataOffset: number | null;
-	/** Written since its CRC-32 was computed. */
-	crcStale: boolean;
-	/** A deflated member still being written: its temporary `.npy`. */
-	pending: string | null;
-}
+import { inflateToFile, writeStoredMember } from "./npz-write.js";
 
 /**
  * Opens (r, r+) or creates (w+) an `.npz` archive.
@@ -88,19 +60,18 @@ export async function openNpz(
 ): Promise<NpzArchive> {
 	const options = readNpzOptions(adapterOptions, path);
 	const details = { target: path, adapter: NPZ_ADAPTER };
-	let fh: FileHandle;
-	try {
-		fh = await open(
-			path,
-			mode === "r" ? "r" : mode === "r+" ? "r+" : "w+",
-			0o666,
-		);
-	} catch (err) {
-		throw fromNodeError(err, details);
-	}
+	const fh = await openFile(
+		path,
+		mode === "r" ? "r" : mode === "r+" ? "r+" : "w+",
+		details,
+	);
 	try {
 		if (mode === "w+")
-			return new NpzArchive(path, mode, fh, [], 0, true, options);
+			return new NpzArchive(
+				mode,
+				new NpzMembers(path, fh, [], 0, true, options),
+				options,
+			);
 		const dir = await readZipDirectory(fh, options);
 		const members = dir.entries.map(
 			(e): Member => ({
@@ -112,12 +83,8 @@ export async function openNpz(
 			}),
 		);
 		return new NpzArchive(
-			path,
 			mode,
-			fh,
-			members,
-			dir.directoryOffset,
-			false,
+			new NpzMembers(path, fh, members, dir.directoryOffset, false, options),
 			options,
 		);
 	} catch (err) {
@@ -131,36 +98,26 @@ export class NpzArchive implements ContainerDriver {
 	readonly #path: string;
 	readonly #mode: "r" | "r+" | "w+";
 	readonly #fh: FileHandle;
-	readonly #members: Member[];
+	readonly #members: NpzMembers;
 	readonly #options: NpzOptions;
 	readonly #open = new Set<ArrayDriver>();
-	/** Where the next member (or the central directory) goes. */
-	#appendAt: number;
-	/** The directory must be rewritten. */
-	#changed: boolean;
 	#closing: Promise<void> | null = null;
 
 	constructor(
-		path: string,
 		mode: "r" | "r+" | "w+",
-		fh: FileHandle,
-		members: Member[],
-		appendAt: number,
-		changed: boolean,
+		members: NpzMembers,
 		options: NpzOptions,
 	) {
-		this.#path = path;
+		this.#path = members.path;
 		this.#mode = mode;
-		this.#fh = fh;
+		this.#fh = members.fh;
 		this.#members = members;
-		this.#appendAt = appendAt;
-		this.#changed = changed;
 		this.#options = options;
 	}
 
 	/** Array paths, sorted. */
 	keys(): string[] {
-		return this.#members.flatMap((m) => (m.key === null ? [] : [m.key])).sort();
+		return this.#members.keys();
 	}
 
 	async list(path: string, _recursive: boolean): Promise<TreeEntry[]> {
@@ -177,7 +134,7 @@ export class NpzArchive implements ContainerDriver {
 	}
 
 	async attrs(path: string): Promise<Attributes> {
-		if (path !== "" && path !== "/" && this.#find(path) === undefined)
+		if (path !== "" && path !== "/" && this.#members.find(path) === undefined)
 			throw this.#missing(path);
 		return {};
 	}
@@ -186,7 +143,7 @@ export class NpzArchive implements ContainerDriver {
 		path: string,
 		options: DriverOpenOptions,
 	): Promise<ArrayDriver> {
-		const m = this.#find(path);
+		const m = this.#members.find(path);
 		if (m === undefined) throw this.#missing(path);
 		const mode = options.mode === "c" ? "r" : options.mode;
 		if (mode === "r+" && this.#mode === "r")
@@ -204,7 +161,7 @@ export class NpzArchive implements ContainerDriver {
 				),
 			);
 		checkReadable(m.record);
-		const dataOffset = await this.#dataOffset(m);
+		const dataOffset = await this.#members.dataOffset(m);
 		if (m.record.method === METHOD_STORED) {
 			const header = await readNpyHeader(this.#fh, dataOffset, {
 				...this.#options,
@@ -218,7 +175,7 @@ export class NpzArchive implements ContainerDriver {
 			);
 			const stale = () => {
 				m.crcStale = true;
-				this.#changed = true;
+				this.#members.touch();
 			};
 			return this.#register(async (onClose) =>
 				storedMemberDriver(region, stale, onClose),
@@ -257,18 +214,13 @@ export class NpzArchive implements ContainerDriver {
 			);
 		const key = checkMemberCreate(path, spec, this.#path);
 		const options = readNpzOptions(spec.adapterOptions, this.#path);
-		const existing = this.#members.findIndex((m) => m.key === key);
-		if (existing >= 0) {
-			const old = this.#members[existing] as Member;
-			this.#members.splice(existing, 1);
-			if (old.pending !== null) await rm(old.pending, { force: true });
-		}
-		this.#changed = true;
+		await this.#members.remove(key);
+		this.#members.touch();
 		const { rawName, flags } = encodeName(`${key}.npy`);
 		const { dosTime, dosDate } = dosDateTime();
 		const order = spec.order;
 		if ((options.compression ?? this.#options.compression) === "deflated") {
-			const temp = this.#tempPath();
+			const temp = this.#members.tempPath();
 			const record = {
 				name: `${key}.npy`,
 				rawName,
@@ -290,7 +242,7 @@ export class NpzArchive implements ContainerDriver {
 				fillValue: spec.fillValue,
 				signal: spec.signal,
 			});
-			this.#members.push({
+			this.#members.add({
 				key,
 				record,
 				dataOffset: null,
@@ -303,7 +255,7 @@ export class NpzArchive implements ContainerDriver {
 		}
 		// Stored: local header, npy header, then the data, written in place and mapped.
 		const force = options.forceZip64 ?? this.#options.forceZip64 ?? false;
-		const at = this.#appendAt;
+		const at = this.#members.appendAt;
 		let written: Awaited<ReturnType<typeof writeStoredMember>>;
 		try {
 			written = await writeStoredMember(
@@ -331,8 +283,7 @@ export class NpzArchive implements ContainerDriver {
 			crcStale: true,
 			pending: null,
 		};
-		this.#members.push(m);
-		this.#appendAt = dataOffset + size;
+		this.#members.add(m, dataOffset + size);
 		const region = await openRegion(
 			this.#path,
 			{
@@ -358,91 +309,33 @@ export class NpzArchive implements ContainerDriver {
 				`${this.#path} is open read-only`,
 				this.#details(),
 			);
-		const i = this.#members.findIndex(
-			(m) => m.key === path.replace(/^\/+/, ""),
-		);
-		if (i < 0) throw this.#missing(path);
-		const [m] = this.#members.splice(i, 1);
-		if (m?.pending) await rm(m.pending, { force: true });
-		this.#changed = true;
+		if (!(await this.#members.remove(path.replace(/^\/+/, ""))))
+			throw this.#missing(path);
 	}
 
 	/** Flushes members and writes a consistent directory (pending deflated members join at close). */
 	async flush(): Promise<void> {
 		if (this.#mode === "r") return;
 		for (const d of this.#open) await d.flush?.();
-		await this.#writeDirectory(false);
+		await this.#members.writeDirectory(false);
 	}
 
 	close(): Promise<void> {
 		this.#closing ??= (async () => {
 			try {
 				await Promise.all([...this.#open].map((d) => d.close()));
-				if (this.#mode !== "r") await this.#writeDirectory(true);
+				if (this.#mode !== "r") await this.#members.writeDirectory(true);
 			} catch (err) {
 				throw wrapError(err, this.#details());
 			} finally {
 				await this.#fh.close().catch(() => undefined);
-				await Promise.all(
-					this.#members.map((m) =>
-						m.pending ? rm(m.pending, { force: true }) : undefined,
-					),
-				);
+				await this.#members.removeTemps();
 			}
 		})();
 		return this.#closing;
 	}
 
 	// --- internal ---
-
-	async #writeDirectory(final: boolean): Promise<void> {
-		if (final) {
-			for (const m of this.#members) {
-				if (m.pending === null) continue;
-				await this.#deflatePending(m, m.pending);
-			}
-		}
-		for (const m of this.#members) {
-			if (!m.crcStale || m.pending !== null) continue;
-			const at = await this.#dataOffset(m);
-			m.record.crc32 = await crc32OfRange(
-				this.#fh,
-				at,
-				m.record.uncompressedSize,
-			);
-			const crc = new Uint8Array(4);
-			new DataView(crc.buffer).setUint32(0, m.record.crc32, true);
-			await writeAt(this.#fh, crc, m.record.localHeaderOffset + 14);
-			m.crcStale = false;
-			this.#changed = true;
-		}
-		if (!this.#changed) return;
-		const records = this.#members.flatMap((m) =>
-			m.pending === null ? [m.record] : [],
-		);
-		await writeCentralDirectory(
-			this.#fh,
-			records,
-			this.#appendAt,
-			this.#options.forceZip64 ?? false,
-		);
-		if (final) this.#changed = false;
-	}
-
-	async #deflatePending(m: Member, temp: string): Promise<void> {
-		const { record, dataOffset } = await deflateMember(
-			this.#fh,
-			m.record,
-			this.#appendAt,
-			temp,
-			this.#options.forceZip64 ?? false,
-		);
-		m.record = record;
-		m.dataOffset = dataOffset;
-		m.pending = null;
-		this.#appendAt = dataOffset + record.compressedSize;
-		await rm(temp, { force: true });
-	}
 
 	/**
 	 * Inflates a deflated member into a temporary `.npy` (it becomes pending: deflated again into
@@ -453,29 +346,13 @@ export class NpzArchive implements ContainerDriver {
 		cursor: InflateCursor,
 		options: OpenNpyOptions,
 	): Promise<ArrayDriver> {
-		const temp = this.#tempPath();
+		const temp = this.#members.tempPath();
 		await inflateToFile(cursor, temp, options.signal);
 		m.pending = temp;
 		m.dataOffset = null;
 		m.crcStale = false;
-		this.#changed = true;
+		this.#members.touch();
 		return openNpy(temp, options);
-	}
-
-	#tempPath(): string {
-		return join(
-			dirname(this.#path),
-			`.${basename(this.#path)}.${randomBytes(6).toString("hex")}.npy.tmp`,
-		);
-	}
-
-	async #dataOffset(m: Member): Promise<number> {
-		m.dataOffset ??= await memberDataOffset(
-			this.#fh,
-			m.record as ZipEntry,
-			this.#appendAt,
-		);
-		return m.dataOffset;
 	}
 
 	/** Opens a member driver that leaves the set of open drivers when it closes. */
@@ -488,11 +365,6 @@ export class NpzArchive implements ContainerDriver {
 		});
 		this.#open.add(driver);
 		return driver;
-	}
-
-	#find(path: string): Member | undefined {
-		const key = path.replace(/^\/+/, "");
-		return this.#members.find((m) => m.key === key);
 	}
 
 	#missing(path: string): NotFoundError {

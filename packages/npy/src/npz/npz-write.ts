@@ -3,18 +3,17 @@
  * temporary `.npy` into the archive, both streamed in bounded chunks.
  */
 import type { FileHandle } from "node:fs/promises";
-import { open, rm, stat } from "node:fs/promises";
+import { rm, stat } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { crc32, createDeflateRaw } from "node:zlib";
 import {
 	type DriverCreateOptions,
 	encodeElement,
-	fromNodeError,
 	shapeSize,
 	TruncatedError,
 } from "@arraystore/core";
-import { fillRange, writeAt } from "../file-bytes.js";
+import { fillRange, openFile, writeAt } from "../file-bytes.js";
 import { formatNpyHeader } from "../header-write.js";
 import type { InflateCursor } from "../zip/inflate-cursor.js";
 import { METHOD_DEFLATED, METHOD_STORED } from "../zip/zip-read.js";
@@ -69,12 +68,7 @@ export async function deflateFileInto(
 	uncompressedSize: number;
 	compressedSize: number;
 }> {
-	let src: FileHandle;
-	try {
-		src = await open(source, "r");
-	} catch (err) {
-		throw fromNodeError(err, { target: source, adapter: "npz" });
-	}
+	const src = await openFile(source, "r", { target: source, adapter: "npz" });
 	let crc = 0;
 	let uncompressedSize = 0;
 	let compressedSize = 0;
@@ -113,12 +107,7 @@ export async function inflateToFile(
 	path: string,
 	signal?: AbortSignal,
 ): Promise<void> {
-	let out: FileHandle;
-	try {
-		out = await open(path, "wx", 0o666);
-	} catch (err) {
-		throw fromNodeError(err, { target: path, adapter: "npz" });
-	}
+	const out = await openFile(path, "wx", { target: path, adapter: "npz" });
 	try {
 		const buf = new Uint8Array(Math.min(CHUNK, Math.max(1, cursor.size)));
 		for (let at = 0; at < cursor.size; at += buf.length) {

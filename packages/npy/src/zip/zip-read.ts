@@ -12,6 +12,7 @@ import {
 	UnsupportedCodecError,
 	UnsupportedError,
 } from "@arraystore/core";
+import { readFully } from "../file-bytes.js";
 import { decodeCp437 } from "./cp437.js";
 
 /** Compression methods we read and write. */
@@ -321,19 +322,11 @@ export async function readAt(
 	length: number,
 ): Promise<Uint8Array> {
 	const out = new Uint8Array(length);
-	let done = 0;
-	while (done < length) {
-		const { bytesRead } = await fh.read(
-			out,
-			done,
-			length - done,
-			position + done,
-		);
-		if (bytesRead === 0)
-			throw new TruncatedError(
-				`zip archive ends at ${position + done}, inside a record`,
-			);
-		done += bytesRead;
-	}
+	await readFully(
+		fh,
+		out,
+		position,
+		(at) => new TruncatedError(`zip archive ends at ${at}, inside a record`),
+	);
 	return out;
 }

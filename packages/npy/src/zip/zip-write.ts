@@ -10,20 +10,11 @@ import {
 	SIG_LOCAL,
 	SIG_ZIP64_EOCD,
 	SIG_ZIP64_LOCATOR,
+	type ZipEntry,
 } from "./zip-read.js";
 
-/** What the writer records per member. */
-export interface ZipMemberRecord {
-	readonly name: string;
-	readonly rawName: Uint8Array;
-	readonly flags: number;
-	readonly method: number;
-	readonly crc32: number;
-	readonly compressedSize: number;
-	readonly uncompressedSize: number;
-	readonly localHeaderOffset: number;
-	readonly dosTime: number;
-	readonly dosDate: number;
+/** What the writer records per member: the directory's fields, and how the local header was written. */
+export interface ZipMemberRecord extends ZipEntry {
 	/** The local header carries a zip64 extra (sizes live there). */
 	readonly localZip64: boolean;
 }
