@@ -28,6 +28,13 @@ export function checkDType(dtype: DType): DTypeSupport {
 				"numpy unicode (U) has no HDF5 type (h5py refuses it too); use bytes (S) or variable-length strings",
 		};
 	if (dtype.fields) {
+		// A datatype message must fit one object header message (a 16-bit size field).
+		const size = datatypeMessageBytes(dtype);
+		if (size > MAX_HEADER_MESSAGE_BYTES)
+			return {
+				ok: false,
+				reason: `a record of ${dtype.fields.length} fields needs a ${size}-byte HDF5 datatype message, over the 64 KiB an object header message can hold`,
+			};
 		for (const f of dtype.fields) {
 			const base = f.dtype.subarray ? f.dtype.subarray.base : f.dtype;
 			const r = checkDType(base);
@@ -44,6 +51,24 @@ export function checkDType(dtype: DType): DTypeSupport {
 		}
 	}
 	return { ok: true };
+}
+
+const MAX_HEADER_MESSAGE_BYTES = 65535;
+
+// Size of the version-1 datatype message HDF5 writes for `dtype` (the largest encoding:
+// member names padded to 8 bytes, 28 bytes of member dimension info), an upper bound.
+function datatypeMessageBytes(dtype: DType): number {
+	if (!dtype.fields)
+		return 8 + (dtype.kind === "f" ? 12 : dtype.kind === "b" ? 24 : 8);
+	let n = 8;
+	for (const f of dtype.fields) {
+		const base = f.dtype.subarray ? f.dtype.subarray.base : f.dtype;
+		n +=
+			Math.ceil((new TextEncoder().encode(f.name).length + 1) / 8) * 8 +
+			28 +
+			datatypeMessageBytes(base);
+	}
+	return n;
 }
 
 /**
@@ -83,20 +108,10 @@ export function nativeMetadata(dtype: DType): H5WriteMetadata | null {
 				vlen: false,
 				littleEndian: true,
 			};
-			return {
-				type: H5T_COMPOUND,
-				size: dtype.itemsize,
-				signed: false,
-				vlen: false,
-				littleEndian: true,
-				compound_type: {
-					nmembers: 2,
-					members: [
-						{ ...part, name: "r", offset: 0 },
-						{ ...part, name: "i", offset: half },
-					],
-				},
-			};
+			return compound(dtype.itemsize, [
+				{ ...part, name: "r", offset: 0 },
+				{ ...part, name: "i", offset: half },
+			]);
 		}
 		case "O":
 			return {
@@ -116,14 +131,7 @@ export function nativeMetadata(dtype: DType): H5WriteMetadata | null {
 					return null;
 				members.push({ ...m, name: f.name, offset: f.offset });
 			}
-			return {
-				type: H5T_COMPOUND,
-				size: dtype.itemsize,
-				signed: false,
-				vlen: false,
-				littleEndian: true,
-				compound_type: { nmembers: members.length, members },
-			};
+			return compound(dtype.itemsize, members);
 		}
 		default:
 			return null;
@@ -158,5 +166,24 @@ export function placeholderMetadata(
 		vlen: false,
 		littleEndian: true,
 		compound_type: { nmembers: 1, members: [{ ...member, name, offset: 0 }] },
+	};
+}
+
+type CompoundMember = NonNullable<
+	H5WriteMetadata["compound_type"]
+>["members"][number];
+
+/** A little-endian compound type of `size` bytes. */
+function compound(
+	size: number,
+	members: readonly CompoundMember[],
+): H5WriteMetadata {
+	return {
+		type: H5T_COMPOUND,
+		size,
+		signed: false,
+		vlen: false,
+		littleEndian: true,
+		compound_type: { nmembers: members.length, members },
 	};
 }
