@@ -68,6 +68,14 @@ export interface MmappickleAdapterOptions {
 	readonly maxDecompressedBytes?: number;
 	/** Most memory liblzma may take for an xz or lzma joblib file (default 256 MiB). */
 	readonly maxDecoderMemory?: number;
+	/** false: read and write array data with positional I/O instead of memory maps. */
+	readonly mmap?: boolean;
+}
+
+function mmapOption(o: Readonly<Record<string, unknown>> | undefined): {
+	mmap?: boolean;
+} {
+	return o?.mmap === false ? { mmap: false } : {};
 }
 
 function mmpOptions(o: Readonly<Record<string, unknown>> | undefined): {
@@ -95,6 +103,7 @@ function pickleOptions(
 		...(vmLimits ? { vmLimits } : {}),
 		...(typeof max === "number" ? { maxDecompressedBytes: max } : {}),
 		...(typeof mem === "number" ? { maxDecoderMemory: mem } : {}),
+		...mmapOption(o),
 	};
 }
 
@@ -132,7 +141,10 @@ export const mmappickleAdapter: ArrayAdapter = {
 			mode: options.mode === "r+" ? "r+" : "r",
 			...mmpOptions(options.adapterOptions),
 		});
-		const container = new MmpContainer(file);
+		const container = new MmpContainer(
+			file,
+			mmapOption(options.adapterOptions),
+		);
 		try {
 			return ownedDriver(await container.openArray(options.path, options), () =>
 				container.close(),
@@ -151,7 +163,10 @@ export const mmappickleAdapter: ArrayAdapter = {
 			mode: exists ? "r+" : "w+",
 			...mmpOptions(options.adapterOptions),
 		});
-		const container = new MmpContainer(file);
+		const container = new MmpContainer(
+			file,
+			mmapOption(options.adapterOptions),
+		);
 		try {
 			return ownedDriver(
 				await container.createArray(options.path, options),
@@ -170,6 +185,7 @@ export const mmappickleAdapter: ArrayAdapter = {
 				mode,
 				...mmpOptions(options.adapterOptions),
 			}),
+			mmapOption(options.adapterOptions),
 		);
 	},
 };

@@ -22,6 +22,8 @@ export interface RefSource {
 	/** Positional reads of the file. */
 	readonly readFile: (offset: number, length: number) => Promise<Uint8Array>;
 	readonly adapter: string;
+	/** false: positional reads instead of memory maps (bounded resident memory when streaming). */
+	readonly mmap?: boolean;
 }
 
 /** Largest compressed-stream array kept decompressed in memory after its first read. */
@@ -50,6 +52,7 @@ export async function openRef(
 				shape: ref.shape,
 				order,
 				offset: data.offset,
+				...(src.mmap === false ? { mmap: false } : {}),
 				...(signal ? { signal } : {}),
 			},
 			{ adapter: src.adapter },

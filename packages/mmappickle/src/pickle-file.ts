@@ -33,6 +33,8 @@ export interface PickleFileOptions {
 	readonly maxDecompressedBytes?: number;
 	/** Most memory liblzma may take for an xz or lzma joblib file (default 256 MiB). */
 	readonly maxDecoderMemory?: number;
+	/** false: positional reads instead of memory maps. */
+	readonly mmap?: boolean;
 	/** Spy: called with each global a handler applies (tests). */
 	readonly onApply?: (name: string) => void;
 }
@@ -51,6 +53,7 @@ export class PickleFile {
 		codec: Codec | null,
 		members: Members,
 		limits: StreamLimits,
+		mmap: boolean,
 	) {
 		this.path = path;
 		this.#fh = fh;
@@ -61,6 +64,7 @@ export class PickleFile {
 			codec,
 			adapter: "pickle",
 			limits,
+			mmap,
 			readFile: (o, n) => readAt(fh, o, n, { target: path, adapter: "pickle" }),
 		};
 	}
@@ -123,7 +127,14 @@ export class PickleFile {
 				else attrs.set("value", value);
 				members.set("", { kind: "group", attrs });
 			}
-			return new PickleFile(path, fh, codec, members, limits);
+			return new PickleFile(
+				path,
+				fh,
+				codec,
+				members,
+				limits,
+				options.mmap !== false,
+			);
 		} catch (err) {
 			await fh.close().catch(() => {});
 			throw err;

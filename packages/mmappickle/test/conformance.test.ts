@@ -7,3 +7,10 @@ describeArrayStore({
 	adapter: mmappickleAdapter,
 	makeTarget: (dir, name) => `${join(dir, "f.mmdpickle")}#${name}`,
 });
+
+// The same with positional I/O instead of memory maps (what the converter uses to bound memory).
+describeArrayStore({
+	adapter: mmappickleAdapter,
+	makeTarget: (dir, name) => `${join(dir, "p.mmdpickle")}#${name}`,
+	adapterOptions: { mmap: false },
+});

@@ -44,13 +44,14 @@ export class MmpContainer implements ContainerDriver {
 	readonly #src: RefSource;
 	#catalog: Promise<Catalog> | undefined;
 
-	constructor(file: MmpFile) {
+	constructor(file: MmpFile, options: { readonly mmap?: boolean } = {}) {
 		this.file = file;
 		this.#src = {
 			path: file.path,
 			codec: null,
 			adapter: ADAPTER,
 			readFile: (o, n) => file.read(o, n),
+			...(options.mmap === false ? { mmap: false } : {}),
 		};
 	}
 
@@ -231,6 +232,7 @@ export class MmpContainer implements ContainerDriver {
 				shape: frag.shape,
 				order: "C",
 				offset: frag.dataOffset,
+				...(this.#src.mmap === false ? { mmap: false } : {}),
 			},
 			{ adapter: ADAPTER },
 		);
