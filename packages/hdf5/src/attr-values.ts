@@ -11,6 +11,7 @@ import {
 	type DType,
 	makeArrayData,
 	parseDType,
+	shapeSize,
 	UnsupportedError,
 	vstringDType,
 } from "@arraystore/core";
@@ -138,7 +139,7 @@ function nest(
 	if (shape.length === 0) return leaves[0] ?? null;
 	if (shape.length === 1) return [...leaves];
 	const [d0, ...rest] = shape as [number, ...number[]];
-	const step = rest.reduce((a, b) => a * b, 1);
+	const step = shapeSize(rest);
 	const out: AttrValue[] = [];
 	for (let i = 0; i < d0; i++)
 		out.push(nest(leaves.slice(i * step, (i + 1) * step), rest));
@@ -163,7 +164,7 @@ export function bytesValue(
 	bytes: Uint8Array,
 ): AttrValue {
 	const data = makeArrayData(dtype, shape, bytes);
-	const n = shape.reduce((a, b) => a * b, 1);
+	const n = shapeSize(shape);
 	if (n === 0) return dtype.str === "<f8" ? nest([], shape) : data;
 	let leaves: AttrValue[] | null = null;
 	if (dtype.str === "|b1" && !dtype.fields)

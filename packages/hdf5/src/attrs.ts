@@ -9,6 +9,7 @@ import {
 	isArrayStoreError,
 	isVString,
 	LimitExceededError,
+	shapeSize,
 	swapInPlace,
 	withByteOrder,
 } from "@arraystore/core";
@@ -50,7 +51,7 @@ function readAttr(file: H5File, path: string, name: string): AttrValue {
 		if (meta.shape === null) return null;
 		const shape = meta.shape;
 		const { dtype, readsSwapped } = mapType(meta, where);
-		const count = shape.reduce((a, b) => a * b, 1);
+		const count = shapeSize(shape);
 		const nbytes = meta.size * count;
 		if (nbytes > MAX_ATTR_BYTES)
 			throw new LimitExceededError(`${where}: ${nbytes} bytes is too large`, {

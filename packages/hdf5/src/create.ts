@@ -14,6 +14,7 @@ import {
 	isVString,
 	MalformedError,
 	type Scalar,
+	shapeSize,
 	UnsupportedCodecError,
 	UnsupportedDTypeError,
 	UnsupportedError,
@@ -49,7 +50,7 @@ export function guessChunks(
 	itemsize: number,
 ): number[] {
 	const chunks = shape.map((d) => Math.max(1, d));
-	const total = chunks.reduce((a, b) => a * b, 1) * Math.max(1, itemsize);
+	const total = shapeSize(chunks) * Math.max(1, itemsize);
 	const target = Math.min(
 		1024 * 1024,
 		Math.max(
@@ -59,13 +60,13 @@ export function guessChunks(
 	);
 	let i = 0;
 	for (let guard = 0; guard < 512; guard++) {
-		const bytes = chunks.reduce((a, b) => a * b, 1) * Math.max(1, itemsize);
+		const bytes = shapeSize(chunks) * Math.max(1, itemsize);
 		if (
 			bytes < target ||
 			(Math.abs(bytes - target) / target < 0.5 && bytes < 1024 * 1024)
 		)
 			break;
-		if (chunks.reduce((a, b) => a * b, 1) === 1) break;
+		if (shapeSize(chunks) === 1) break;
 		chunks[i % chunks.length] = Math.ceil(
 			(chunks[i % chunks.length] as number) / 2,
 		);
@@ -112,6 +113,17 @@ export function validateCreate(
 	available: ReadonlyMap<number, string>,
 	target: string,
 ): void {
+	const dtype = checkedDType(options, target);
+	if (options.codecs && options.codecs.length > 0)
+		pipelineFor(
+			options.codecs,
+			isVString(dtype) ? 16 : dtype.itemsize,
+			available,
+		);
+}
+
+/** The stored dtype of a create request, refused when HDF5 cannot store it. */
+function checkedDType(options: DriverCreateOptions, target: string): DType {
 	const dtype = storedDType(options.dtype);
 	const support = checkDType(dtype);
 	if (!support.ok)
@@ -121,12 +133,7 @@ export function validateCreate(
 			format: ADAPTER,
 			dtype: options.dtype.str,
 		});
-	if (options.codecs && options.codecs.length > 0)
-		pipelineFor(
-			options.codecs,
-			isVString(dtype) ? 16 : dtype.itemsize,
-			available,
-		);
+	return dtype;
 }
 
 /**
@@ -146,15 +153,7 @@ export function createDataset(
 			adapter: ADAPTER,
 			target,
 		});
-	const dtype = storedDType(options.dtype);
-	const support = checkDType(dtype);
-	if (!support.ok)
-		throw new UnsupportedDTypeError(`${target}: ${support.reason}`, {
-			adapter: ADAPTER,
-			target,
-			format: ADAPTER,
-			dtype: options.dtype.str,
-		});
+	const dtype = checkedDType(options, target);
 	const shape = [...options.shape];
 	if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0))
 		throw new UnsupportedError(
@@ -261,7 +260,7 @@ export function createDataset(
 						(datatype?.length ?? encodeDatatype(dtype).length) + growth + 16,
 						"arraystore",
 					);
-	const size = shape.reduce((a, b) => a * b, 1);
+	const size = shapeSize(shape);
 	const scalar = rank === 0;
 	const contiguousSized = chunks === null && !scalar && size > 0;
 	let compression = 0;

@@ -11,12 +11,14 @@ import {
 	type Attributes,
 	ClosedError,
 	type DType,
+	decodeElement,
 	InvalidSelectionError,
 	isVString,
 	parseDType,
 	type Region,
 	type Scalar,
 	ShapeMismatchError,
+	shapeSize,
 	swapInPlace,
 	UnsupportedDTypeError,
 	UnsupportedError,
@@ -25,10 +27,14 @@ import { readAttrs, writeAttrs } from "./attrs.js";
 import { mapType } from "./dtype-read.js";
 import { ADAPTER } from "./errors.js";
 import type { H5File } from "./file-handle.js";
-import { decodeScalar } from "./fill-value.js";
 import { codecsOf, missingFilter, missingFilterError } from "./filters.js";
 import { readFillBytes, readOpaqueTag } from "./header-patch.js";
-import { blockShapeFor, PIECE_BYTES, splitRegion } from "./io-plan.js";
+import {
+	blockShapeFor,
+	PIECE_BYTES,
+	type Piece,
+	splitRegion,
+} from "./io-plan.js";
 import type { H5Filter } from "./module.js";
 import { readRaw, readVlen, writeRaw, writeVlen } from "./raw-io.js";
 
@@ -180,37 +186,91 @@ class Hdf5Dataset {
 		return dtype;
 	}
 
+	/** Checks a fixed-size box and its buffer (`length` bytes, `what` in the error); returns the dtype. */
+	#fixedBox(
+		region: Region,
+		use: "decode" | "encode",
+		length: number,
+		what: string,
+	): DType {
+		this.#check(region, use);
+		const dtype = this.#fixedDType();
+		const size = shapeSize(region.shape) * dtype.itemsize;
+		if (length !== size)
+			throw new ShapeMismatchError(
+				`${this.#target}: ${what} for a ${size}-byte box`,
+				{ adapter: ADAPTER, target: this.#target },
+			);
+		return dtype;
+	}
+
+	/** String pieces hold pointers, a 64th of the byte budget (the strings live in the heap). */
+	#stringPieceBytes(): number {
+		return Math.floor(this.#pieceBytes / 64);
+	}
+
+	/** Checks a box of variable-length strings. */
+	#stringBox(region: Region, use: "decode" | "encode"): void {
+		this.#check(region, use);
+		if (!isVString(this.#info.dtype))
+			throw new UnsupportedDTypeError(
+				`${this.#target}: not a variable-length string dataset`,
+				{ adapter: ADAPTER, format: ADAPTER },
+			);
+	}
+
+	/**
+	 * Runs `transfer` (one binding call) on each piece of `region` (elements of `itemsize`
+	 * bytes, pieces of at most `maxBytes`), checking for an abort before each and letting other
+	 * work run after it.
+	 */
+	async #eachPiece(
+		region: Region,
+		itemsize: number,
+		maxBytes: number,
+		signal: AbortSignal | undefined,
+		transfer: (piece: Piece) => void,
+	): Promise<void> {
+		for (const piece of splitRegion(
+			region,
+			itemsize,
+			maxBytes,
+			this.#info.chunks,
+		)) {
+			signal?.throwIfAborted();
+			transfer(piece);
+			await yieldToLoop();
+		}
+	}
+
 	async read(
 		region: Region,
 		out: Uint8Array,
 		signal?: AbortSignal,
 	): Promise<void> {
-		this.#check(region, "decode");
-		const dtype = this.#fixedDType();
-		const size = region.shape.reduce((a, b) => a * b, 1) * dtype.itemsize;
-		if (out.length !== size)
-			throw new ShapeMismatchError(
-				`${this.#target}: read buffer of ${out.length} bytes for a ${size}-byte box`,
-				{ adapter: ADAPTER, target: this.#target },
-			);
-		for (const piece of splitRegion(
+		const dtype = this.#fixedBox(
+			region,
+			"decode",
+			out.length,
+			`read buffer of ${out.length} bytes`,
+		);
+		await this.#eachPiece(
 			region,
 			dtype.itemsize,
 			this.#pieceBytes,
-			this.#info.chunks,
-		)) {
-			signal?.throwIfAborted();
-			const dst = out.subarray(
-				piece.byteOffset,
-				piece.byteOffset + piece.byteLength,
-			);
-			this.#file.call(`read ${this.#path}`, (api, id) =>
-				readRaw(api, id, this.#path, piece.start, piece.shape, dst),
-			);
-			// The binding hands big-endian data over as little-endian: restore the stored order.
-			if (this.#swapped) swapInPlace(dtype, dst);
-			await yieldToLoop();
-		}
+			signal,
+			(piece) => {
+				const dst = out.subarray(
+					piece.byteOffset,
+					piece.byteOffset + piece.byteLength,
+				);
+				this.#file.call(`read ${this.#path}`, (api, id) =>
+					readRaw(api, id, this.#path, piece.start, piece.shape, dst),
+				);
+				// The binding hands big-endian data over as little-endian: restore the stored order.
+				if (this.#swapped) swapInPlace(dtype, dst);
+			},
+		);
 	}
 
 	async write(
@@ -218,59 +278,49 @@ class Hdf5Dataset {
 		bytes: Uint8Array,
 		signal?: AbortSignal,
 	): Promise<void> {
-		this.#check(region, "encode");
-		const dtype = this.#fixedDType();
-		const size = region.shape.reduce((a, b) => a * b, 1) * dtype.itemsize;
-		if (bytes.length !== size)
-			throw new ShapeMismatchError(
-				`${this.#target}: ${bytes.length} bytes for a ${size}-byte box`,
-				{ adapter: ADAPTER, target: this.#target },
-			);
-		for (const piece of splitRegion(
+		const dtype = this.#fixedBox(
+			region,
+			"encode",
+			bytes.length,
+			`${bytes.length} bytes`,
+		);
+		await this.#eachPiece(
 			region,
 			dtype.itemsize,
 			this.#pieceBytes,
-			this.#info.chunks,
-		)) {
-			signal?.throwIfAborted();
-			let src = bytes.subarray(
-				piece.byteOffset,
-				piece.byteOffset + piece.byteLength,
-			);
-			if (this.#swapped) {
-				src = src.slice();
-				swapInPlace(dtype, src);
-			}
-			this.#file.call(`write ${this.#path}`, (api, id) =>
-				writeRaw(api, id, this.#path, piece.start, piece.shape, src),
-			);
-			await yieldToLoop();
-		}
+			signal,
+			(piece) => {
+				let src = bytes.subarray(
+					piece.byteOffset,
+					piece.byteOffset + piece.byteLength,
+				);
+				if (this.#swapped) {
+					src = src.slice();
+					swapInPlace(dtype, src);
+				}
+				this.#file.call(`write ${this.#path}`, (api, id) =>
+					writeRaw(api, id, this.#path, piece.start, piece.shape, src),
+				);
+			},
+		);
 	}
 
 	async readStrings(region: Region, signal?: AbortSignal): Promise<string[]> {
-		this.#check(region, "decode");
-		if (!isVString(this.#info.dtype))
-			throw new UnsupportedDTypeError(
-				`${this.#target}: not a variable-length string dataset`,
-				{ adapter: ADAPTER, format: ADAPTER },
-			);
+		this.#stringBox(region, "decode");
 		const out: string[] = [];
-		// Pointers are 4 bytes; the strings themselves live in the heap until reclaimed.
-		for (const piece of splitRegion(
+		await this.#eachPiece(
 			region,
-			4,
-			Math.floor(this.#pieceBytes / 64),
-			this.#info.chunks,
-		)) {
-			signal?.throwIfAborted();
-			out.push(
-				...this.#file.call(`read ${this.#path}`, (api, id) =>
-					readVlen(api, id, this.#path, piece.start, piece.shape),
-				),
-			);
-			await yieldToLoop();
-		}
+			STRING_POINTER,
+			this.#stringPieceBytes(),
+			signal,
+			(piece) => {
+				out.push(
+					...this.#file.call(`read ${this.#path}`, (api, id) =>
+						readVlen(api, id, this.#path, piece.start, piece.shape),
+					),
+				);
+			},
+		);
 		return out;
 	}
 
@@ -279,34 +329,28 @@ class Hdf5Dataset {
 		values: readonly string[],
 		signal?: AbortSignal,
 	): Promise<void> {
-		this.#check(region, "encode");
-		if (!isVString(this.#info.dtype))
-			throw new UnsupportedDTypeError(
-				`${this.#target}: not a variable-length string dataset`,
-				{ adapter: ADAPTER, format: ADAPTER },
-			);
-		const n = region.shape.reduce((a, b) => a * b, 1);
+		this.#stringBox(region, "encode");
+		const n = shapeSize(region.shape);
 		if (values.length !== n)
 			throw new ShapeMismatchError(
 				`${this.#target}: ${values.length} strings for ${n} elements`,
 				{ adapter: ADAPTER, target: this.#target },
 			);
-		for (const piece of splitRegion(
+		await this.#eachPiece(
 			region,
-			4,
-			Math.floor(this.#pieceBytes / 64),
-			this.#info.chunks,
-		)) {
-			signal?.throwIfAborted();
-			const part = values.slice(
-				piece.byteOffset / 4,
-				(piece.byteOffset + piece.byteLength) / 4,
-			);
-			this.#file.call(`write ${this.#path}`, (api, id) =>
-				writeVlen(api, id, this.#path, piece.start, piece.shape, part),
-			);
-			await yieldToLoop();
-		}
+			STRING_POINTER,
+			this.#stringPieceBytes(),
+			signal,
+			(piece) => {
+				const part = values.slice(
+					piece.byteOffset / STRING_POINTER,
+					(piece.byteOffset + piece.byteLength) / STRING_POINTER,
+				);
+				this.#file.call(`write ${this.#path}`, (api, id) =>
+					writeVlen(api, id, this.#path, piece.start, piece.shape, part),
+				);
+			},
+		);
 	}
 
 	async resize(shape: readonly number[]): Promise<void> {
@@ -398,8 +442,11 @@ function fillValueOf(file: H5File, path: string, dtype: DType): Scalar | null {
 	const bytes = readFillBytes(file, path);
 	if (bytes === undefined) return null;
 	if (bytes !== null && bytes.length !== dtype.itemsize) return null;
-	return decodeScalar(dtype, bytes ?? new Uint8Array(dtype.itemsize));
+	return decodeElement(dtype, bytes ?? new Uint8Array(dtype.itemsize));
 }
+
+// Pointers are 4 bytes; the strings themselves live in the heap until reclaimed.
+const STRING_POINTER = 4;
 
 // Everything in h5wasm is synchronous: let other work run between pieces.
 function yieldToLoop(): Promise<void> {

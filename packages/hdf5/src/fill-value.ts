@@ -1,64 +1,16 @@
 /**
- * Single elements ↔ scalars, for fill values: numbers, bigints (64-bit integers), booleans,
- * `[re, im]` for complex, latin-1 strings for `S` (trailing NULs stripped, as numpy does),
- * objects for records and raw bytes for opaque types.
+ * Fill values as elements: a scalar (number, bigint for 64-bit integers, boolean, `[re, im]`
+ * for complex, latin-1 string for `S`, object for records, raw bytes for opaque types) encoded
+ * little-endian, the order we create datasets in. Decoding a stored fill value is core's
+ * `decodeElement`.
  */
 import {
 	type DType,
-	halfToNumber,
 	numberToHalf,
 	type Scalar,
 	UnsupportedError,
 } from "@arraystore/core";
 import { ADAPTER } from "./errors.js";
-
-/** Decodes one element (in `dtype`'s byte order). */
-export function decodeScalar(dtype: DType, bytes: Uint8Array): Scalar {
-	const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-	const le = dtype.byteOrder !== ">";
-	if (dtype.fields) {
-		const out: Record<string, Scalar> = {};
-		for (const f of dtype.fields)
-			out[f.name] = decodeScalar(
-				f.dtype,
-				bytes.subarray(f.offset, f.offset + f.dtype.itemsize),
-			);
-		return out;
-	}
-	if (dtype.subarray) return bytes.slice();
-	switch (dtype.kind) {
-		case "b":
-			return bytes[0] !== 0;
-		case "i":
-		case "u": {
-			const n = dtype.itemsize;
-			const signed = dtype.kind === "i";
-			if (n === 1) return signed ? dv.getInt8(0) : dv.getUint8(0);
-			if (n === 2) return signed ? dv.getInt16(0, le) : dv.getUint16(0, le);
-			if (n === 4) return signed ? dv.getInt32(0, le) : dv.getUint32(0, le);
-			return signed ? dv.getBigInt64(0, le) : dv.getBigUint64(0, le);
-		}
-		case "f":
-			if (dtype.itemsize === 2) return halfToNumber(dv.getUint16(0, le));
-			return dtype.itemsize === 4 ? dv.getFloat32(0, le) : dv.getFloat64(0, le);
-		case "c": {
-			const h = dtype.itemsize / 2;
-			return h === 4
-				? [dv.getFloat32(0, le), dv.getFloat32(4, le)]
-				: [dv.getFloat64(0, le), dv.getFloat64(8, le)];
-		}
-		case "S": {
-			let end = bytes.length;
-			while (end > 0 && bytes[end - 1] === 0) end--;
-			return String.fromCharCode(...bytes.subarray(0, end));
-		}
-		case "M":
-		case "m":
-			return dv.getBigInt64(0, le);
-		default:
-			return bytes.slice();
-	}
-}
 
 function bad(dtype: DType, value: unknown): UnsupportedError {
 	return new UnsupportedError(

@@ -3,7 +3,7 @@
  * for contiguous data) of about {@link BLOCK_BYTES}, and the split of one requested box into
  * heap-sized pieces that are each one contiguous run of the caller's C-order buffer.
  */
-import type { Region } from "@arraystore/core";
+import { type Region, shapeSize } from "@arraystore/core";
 
 /** Target size of a default block (`info.blockShape`). */
 export const BLOCK_BYTES: number = 16 * 1024 * 1024;
@@ -27,7 +27,7 @@ export function blockShapeFor(
 	const block = shape.map((d) => Math.max(1, d));
 	let inner = Math.max(1, itemsize);
 	for (let d = n - 1; d >= 0; d--) {
-		const outer = unit.slice(0, d).reduce((a, b) => a * b, 1);
+		const outer = shapeSize(unit.slice(0, d));
 		const full = Math.max(1, shape[d] as number);
 		if (inner * full * outer <= budget) {
 			inner *= full;
@@ -68,7 +68,7 @@ export function splitRegion(
 ): Piece[] {
 	const { start, shape } = region;
 	const n = shape.length;
-	const total = shape.reduce((a, b) => a * b, 1) * itemsize;
+	const total = shapeSize(shape) * itemsize;
 	if (total === 0) return [];
 	if (total <= maxBytes || n === 0)
 		return [{ start, shape, byteOffset: 0, byteLength: total }];
@@ -85,7 +85,7 @@ export function splitRegion(
 	if (c !== undefined && c > 0 && step >= c) step -= step % c;
 	const pieces: Piece[] = [];
 	const outerShape = shape.slice(0, k);
-	const outerCount = outerShape.reduce((a, b) => a * b, 1);
+	const outerCount = shapeSize(outerShape);
 	const idx = outerShape.map(() => 0);
 	for (let o = 0; o < outerCount; o++) {
 		// Align the first cut to the chunk grid of the dataset, not of the region.

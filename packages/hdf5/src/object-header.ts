@@ -9,6 +9,7 @@
 import { closeSync, fstatSync, openSync, readSync, writeSync } from "node:fs";
 import { MalformedError, UnsupportedError } from "@arraystore/core";
 import { ADAPTER } from "./errors.js";
+import { lookup3 } from "./lookup3.js";
 
 const SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 
@@ -367,75 +368,6 @@ function writeMessageHeader(
 		out[p + 4] = order & 0xff;
 		out[p + 5] = order >> 8;
 	}
-}
-
-/** Bob Jenkins' lookup3 `hashlittle` with seed 0: HDF5's metadata checksum. */
-export function lookup3(k: Uint8Array): number {
-	let length = k.length;
-	let a = (0xdeadbeef + length) >>> 0;
-	let b = a;
-	let c = a;
-	const rot = (x: number, r: number): number =>
-		((x << r) | (x >>> (32 - r))) >>> 0;
-	let o = 0;
-	const word = (i: number): number =>
-		((k[i] as number) |
-			((k[i + 1] as number) << 8) |
-			((k[i + 2] as number) << 16) |
-			((k[i + 3] as number) << 24)) >>>
-		0;
-	while (length > 12) {
-		a = (a + word(o)) >>> 0;
-		b = (b + word(o + 4)) >>> 0;
-		c = (c + word(o + 8)) >>> 0;
-		a = (a - c) >>> 0;
-		a = (a ^ rot(c, 4)) >>> 0;
-		c = (c + b) >>> 0;
-		b = (b - a) >>> 0;
-		b = (b ^ rot(a, 6)) >>> 0;
-		a = (a + c) >>> 0;
-		c = (c - b) >>> 0;
-		c = (c ^ rot(b, 8)) >>> 0;
-		b = (b + a) >>> 0;
-		a = (a - c) >>> 0;
-		a = (a ^ rot(c, 16)) >>> 0;
-		c = (c + b) >>> 0;
-		b = (b - a) >>> 0;
-		b = (b ^ rot(a, 19)) >>> 0;
-		a = (a + c) >>> 0;
-		c = (c - b) >>> 0;
-		c = (c ^ rot(b, 4)) >>> 0;
-		b = (b + a) >>> 0;
-		length -= 12;
-		o += 12;
-	}
-	if (length === 0) return c;
-	const tail = new Uint8Array(12);
-	tail.set(k.subarray(o, o + length));
-	const t = (i: number): number =>
-		((tail[i] as number) |
-			((tail[i + 1] as number) << 8) |
-			((tail[i + 2] as number) << 16) |
-			((tail[i + 3] as number) << 24)) >>>
-		0;
-	a = (a + t(0)) >>> 0;
-	b = (b + t(4)) >>> 0;
-	c = (c + t(8)) >>> 0;
-	c = (c ^ b) >>> 0;
-	c = (c - rot(b, 14)) >>> 0;
-	a = (a ^ c) >>> 0;
-	a = (a - rot(c, 11)) >>> 0;
-	b = (b ^ a) >>> 0;
-	b = (b - rot(a, 25)) >>> 0;
-	c = (c ^ b) >>> 0;
-	c = (c - rot(b, 16)) >>> 0;
-	a = (a ^ c) >>> 0;
-	a = (a - rot(c, 4)) >>> 0;
-	b = (b ^ a) >>> 0;
-	b = (b - rot(a, 14)) >>> 0;
-	c = (c ^ b) >>> 0;
-	c = (c - rot(b, 24)) >>> 0;
-	return c;
 }
 
 /** Opens `path`, runs `fn` with its descriptor, superblock and size, and closes it. */

@@ -4,7 +4,11 @@
  * refuses), in a reused heap buffer, and variable-length strings as C-string pointers.
  * These are internal h5wasm APIs: they live here only, and h5wasm is pinned exactly.
  */
-import { LimitExceededError, UnsupportedError } from "@arraystore/core";
+import {
+	LimitExceededError,
+	shapeSize,
+	UnsupportedError,
+} from "@arraystore/core";
 import { ADAPTER } from "./errors.js";
 import type { H5Api } from "./module.js";
 
@@ -97,7 +101,7 @@ export function readVlenBytes(
 	start: readonly number[],
 	shape: readonly number[],
 ): Uint8Array[] {
-	const n = shape.reduce((a, b) => a * b, 1);
+	const n = shapeSize(shape);
 	if (n === 0) return [];
 	const ptr = scratch(api, n * 4);
 	const [count, offset, strides] = selection(start, shape);
