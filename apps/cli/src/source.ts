@@ -58,11 +58,16 @@ export async function openSource(
 }
 
 /**
- * Adapter options for streaming through a format: raw and npy use positional I/O instead of
+ * Adapter options for streaming through a format: raw, npy and (mm)pickle use positional I/O instead of
  * memory maps, whose touched pages would stay resident (RSS) beyond the memory budget.
  */
 export function streamingOptions(format: string): Record<string, unknown> {
-	return format === "raw" || format === "npy" ? { mmap: false } : {};
+	return format === "raw" ||
+		format === "npy" ||
+		format === "mmappickle" ||
+		format === "pickle"
+		? { mmap: false }
+		: {};
 }
 
 /** A container whose `openArray` always passes `layout` (raw input without a sidecar). */
