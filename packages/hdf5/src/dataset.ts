@@ -31,9 +31,9 @@ import { codecsOf, missingFilter, missingFilterError } from "./filters.js";
 import { readFillBytes, readOpaqueTag } from "./header-patch.js";
 import {
 	blockShapeFor,
+	checkRegion,
+	forEachPiece,
 	PIECE_BYTES,
-	type Piece,
-	splitRegion,
 } from "./io-plan.js";
 import type { H5Filter } from "./module.js";
 import { readRaw, readVlen, writeRaw, writeVlen } from "./raw-io.js";
@@ -146,33 +146,7 @@ class Hdf5Dataset {
 		// A missing filter makes HDF5 return garbage instead of failing: refuse first.
 		const missing = missingFilter(this.#filters, this.#file.runtime.filters);
 		if (missing) throw missingFilterError(missing, this.#target, direction);
-		const { shape } = this.#info;
-		if (
-			region.start.length !== shape.length ||
-			region.shape.length !== shape.length
-		) {
-			throw new InvalidSelectionError(
-				`${this.#target}: region rank ${region.start.length} ≠ ${shape.length}`,
-				{ adapter: ADAPTER, target: this.#target },
-			);
-		}
-		region.start.forEach((s, i) => {
-			const n = region.shape[i] as number;
-			if (
-				!(
-					Number.isInteger(s) &&
-					Number.isInteger(n) &&
-					s >= 0 &&
-					n >= 0 &&
-					s + n <= (shape[i] as number)
-				)
-			) {
-				throw new InvalidSelectionError(
-					`${this.#target}: region outside the dataset`,
-					{ adapter: ADAPTER, target: this.#target },
-				);
-			}
-		});
+		checkRegion(region, this.#info.shape, this.#target);
 	}
 
 	#fixedDType(): DType {
@@ -219,30 +193,6 @@ class Hdf5Dataset {
 			);
 	}
 
-	/**
-	 * Runs `transfer` (one binding call) on each piece of `region` (elements of `itemsize`
-	 * bytes, pieces of at most `maxBytes`), checking for an abort before each and letting other
-	 * work run after it.
-	 */
-	async #eachPiece(
-		region: Region,
-		itemsize: number,
-		maxBytes: number,
-		signal: AbortSignal | undefined,
-		transfer: (piece: Piece) => void,
-	): Promise<void> {
-		for (const piece of splitRegion(
-			region,
-			itemsize,
-			maxBytes,
-			this.#info.chunks,
-		)) {
-			signal?.throwIfAborted();
-			transfer(piece);
-			await yieldToLoop();
-		}
-	}
-
 	async read(
 		region: Region,
 		out: Uint8Array,
@@ -254,10 +204,11 @@ class Hdf5Dataset {
 			out.length,
 			`read buffer of ${out.length} bytes`,
 		);
-		await this.#eachPiece(
+		await forEachPiece(
 			region,
 			dtype.itemsize,
 			this.#pieceBytes,
+			this.#info.chunks,
 			signal,
 			(piece) => {
 				const dst = out.subarray(
@@ -284,10 +235,11 @@ class Hdf5Dataset {
 			bytes.length,
 			`${bytes.length} bytes`,
 		);
-		await this.#eachPiece(
+		await forEachPiece(
 			region,
 			dtype.itemsize,
 			this.#pieceBytes,
+			this.#info.chunks,
 			signal,
 			(piece) => {
 				let src = bytes.subarray(
@@ -308,10 +260,11 @@ class Hdf5Dataset {
 	async readStrings(region: Region, signal?: AbortSignal): Promise<string[]> {
 		this.#stringBox(region, "decode");
 		const out: string[] = [];
-		await this.#eachPiece(
+		await forEachPiece(
 			region,
 			STRING_POINTER,
 			this.#stringPieceBytes(),
+			this.#info.chunks,
 			signal,
 			(piece) => {
 				out.push(
@@ -336,10 +289,11 @@ class Hdf5Dataset {
 				`${this.#target}: ${values.length} strings for ${n} elements`,
 				{ adapter: ADAPTER, target: this.#target },
 			);
-		await this.#eachPiece(
+		await forEachPiece(
 			region,
 			STRING_POINTER,
 			this.#stringPieceBytes(),
+			this.#info.chunks,
 			signal,
 			(piece) => {
 				const part = values.slice(
@@ -447,8 +401,3 @@ function fillValueOf(file: H5File, path: string, dtype: DType): Scalar | null {
 
 // Pointers are 4 bytes; the strings themselves live in the heap until reclaimed.
 const STRING_POINTER = 4;
-
-// Everything in h5wasm is synchronous: let other work run between pieces.
-function yieldToLoop(): Promise<void> {
-	return new Promise((resolve) => setImmediate(resolve));
-}

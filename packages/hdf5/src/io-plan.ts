@@ -1,9 +1,15 @@
 /**
  * Block planning for HDF5 datasets: default block shapes made of whole chunks (or row slabs
- * for contiguous data) of about {@link BLOCK_BYTES}, and the split of one requested box into
- * heap-sized pieces that are each one contiguous run of the caller's C-order buffer.
+ * for contiguous data) of about {@link BLOCK_BYTES}, the check of a requested box against the
+ * dataset, and its split into heap-sized pieces that are each one contiguous run of the
+ * caller's C-order buffer, transferred one at a time.
  */
-import { type Region, shapeSize } from "@arraystore/core";
+import {
+	InvalidSelectionError,
+	type Region,
+	shapeSize,
+} from "@arraystore/core";
+import { ADAPTER } from "./errors.js";
 
 /** Target size of a default block (`info.blockShape`). */
 export const BLOCK_BYTES: number = 16 * 1024 * 1024;
@@ -118,4 +124,66 @@ export function splitRegion(
 		}
 	}
 	return pieces;
+}
+
+/**
+ * Checks that `region` has the rank of `shape` and lies inside it.
+ * @throws {InvalidSelectionError} another rank, or a box outside the dataset.
+ */
+export function checkRegion(
+	region: Region,
+	shape: readonly number[],
+	target: string,
+): void {
+	if (
+		region.start.length !== shape.length ||
+		region.shape.length !== shape.length
+	) {
+		throw new InvalidSelectionError(
+			`${target}: region rank ${region.start.length} ≠ ${shape.length}`,
+			{ adapter: ADAPTER, target },
+		);
+	}
+	region.start.forEach((s, i) => {
+		const n = region.shape[i] as number;
+		if (
+			!(
+				Number.isInteger(s) &&
+				Number.isInteger(n) &&
+				s >= 0 &&
+				n >= 0 &&
+				s + n <= (shape[i] as number)
+			)
+		) {
+			throw new InvalidSelectionError(`${target}: region outside the dataset`, {
+				adapter: ADAPTER,
+				target,
+			});
+		}
+	});
+}
+
+/**
+ * Runs `transfer` (one synchronous binding call) on each piece of `region` (elements of
+ * `itemsize` bytes, pieces of at most `maxBytes`, see {@link splitRegion}), checking for an
+ * abort before each and letting other work run after it.
+ */
+export async function forEachPiece(
+	region: Region,
+	itemsize: number,
+	maxBytes: number,
+	chunks: readonly number[] | null,
+	signal: AbortSignal | undefined,
+	transfer: (piece: Piece) => void,
+): Promise<void> {
+	for (const piece of splitRegion(region, itemsize, maxBytes, chunks)) {
+		signal?.throwIfAborted();
+		transfer(piece);
+		await yieldToLoop();
+	}
+}
+
+// Everything in h5wasm is synchronous: let other work run between pieces.
+function yieldToLoop(): Promise<void> {
+	return new Promise((resolve) => setImmediate(resolve));
 }
