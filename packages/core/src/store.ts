@@ -328,6 +328,20 @@ class Store implements ArrayStore {
 			await forEachSub(sel, split, out, (s, o) => this.#readSel(s, o, signal));
 			return;
 		}
+		const whole =
+			sel.contiguous &&
+			boxSize === sel.size &&
+			out.base === 0 &&
+			out.bytes.length === boxSize * itemsize;
+		if (
+			whole &&
+			(info.order === "C" || sel.box.shape.filter((n) => n > 1).length <= 1)
+		) {
+			// The result is exactly the stored box in C order: read straight into it (no copy).
+			await this.#driver.read(sel.box, out.bytes, signal);
+			storedToNative(out.bytes, [boxSize], info.dtype, "C");
+			return;
+		}
 		let box: Uint8Array = new Uint8Array(new ArrayBuffer(boxSize * itemsize));
 		await this.#driver.read(sel.box, box, signal);
 		box = storedToNative(box, sel.box.shape, info.dtype, info.order);
