@@ -36,6 +36,8 @@ export interface ZarrAdapterOptions {
 	readonly workers?: number;
 	/** Store chunks equal to the fill value (default false). */
 	readonly writeEmptyChunks?: boolean;
+	/** Native zstd/lz4 codecs where they load (default true; false: WebAssembly codecs). */
+	readonly nativeCodecs?: boolean;
 }
 
 /**
@@ -91,6 +93,7 @@ export function createZarrAdapter(
 /**
  * The Zarr adapter (v2 and v3). `adapterOptions`: `zarrFormat` (2 | 3, creation; default 3),
  * `workers` (codec threads; default the core count, 0 = inline), `writeEmptyChunks`,
+ * `nativeCodecs` (false: numcodecs.js WebAssembly codecs instead of napi zstd/lz4),
  * `dimensionSeparator` ("." | "/"), `chunkKeyEncoding` ("default" | "v2", v3). Its
  * `checkDType` accepts every dtype some Zarr version can hold; creating a v3 array of a type
  * only v2 can hold raises `UnsupportedDTypeError` before anything is written.

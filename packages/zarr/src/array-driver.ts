@@ -34,6 +34,11 @@ export interface ZarrDriverOptions {
 	readonly writeEmptyChunks?: boolean;
 	/** Chunks below this many bytes are coded on the calling thread (default 64 KiB). */
 	readonly inlineBytes?: number;
+	/**
+	 * Native zstd and lz4 (napi modules) where they load (default true); false runs the
+	 * numcodecs.js WebAssembly codecs, as when the modules are missing.
+	 */
+	readonly nativeCodecs?: boolean;
 }
 
 // Default iterBlocks block: whole chunks, up to about this many bytes.
@@ -57,6 +62,7 @@ export function driverOptions(
 		...(workers !== undefined ? { workers } : {}),
 		writeEmptyChunks: o.writeEmptyChunks === true,
 		...(inline !== undefined ? { inlineBytes: inline } : {}),
+		...(o.nativeCodecs === false ? { nativeCodecs: false } : {}),
 	};
 }
 
@@ -127,6 +133,7 @@ export class ZarrArrayDriver implements ArrayDriver {
 			...(options.inlineBytes !== undefined
 				? { inlineBytes: options.inlineBytes }
 				: {}),
+			...(options.nativeCodecs === false ? { native: false } : {}),
 		};
 		try {
 			this.#engine = isVString(meta.dtype)

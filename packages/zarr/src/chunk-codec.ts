@@ -1,10 +1,17 @@
 /**
- * Encoding and decoding of one (inner) chunk's bytes through its bytes→bytes chain, on a
- * worker when the chunk is big enough to be worth the hop, inline otherwise.
+ * Encoding and decoding of one (inner) chunk's bytes through its bytes→bytes chain. Chains of
+ * native codecs (napi zstd and lz4, node:zlib, blosc over those) run on the calling thread
+ * with their work on libuv's thread pool, as many at once as the pool has workers; other
+ * chains go to a worker when the chunk is big enough to be worth the hop, inline otherwise.
  */
 import { MalformedError } from "@arraystore/core";
 import type { ChunkPlan } from "./codec-plan.js";
-import { type KernelCodec, type KernelTask, runInline } from "./kernel.js";
+import {
+	type KernelCodec,
+	type KernelTask,
+	loadKernel,
+	runInline,
+} from "./kernel.js";
 import type { WorkerPool } from "./worker-pool.js";
 
 /** Chunks smaller than this are encoded and decoded on the calling thread. */
@@ -25,6 +32,18 @@ function owns(b: Uint8Array): boolean {
 	);
 }
 
+/** Where and how a {@link ChunkCodec} runs. */
+export interface ChunkCodecOptions {
+	/** Codec workers (null: everything on the calling thread). */
+	readonly pool: WorkerPool | null;
+	/** Chunks below this many bytes are coded on the calling thread (default 64 KiB). */
+	readonly inlineBytes?: number;
+	/** `chunkBytes` is the exact decoded size (default), or only a cap (vlen strings). */
+	readonly exact?: boolean;
+	/** Native codecs where they load (default true); false: numcodecs.js WebAssembly. */
+	readonly native?: boolean;
+}
+
 /** The codec of one chunk shape. */
 export class ChunkCodec {
 	readonly chunkBytes: number;
@@ -32,20 +51,13 @@ export class ChunkCodec {
 	readonly #limits: readonly number[];
 	readonly #pool: WorkerPool | null;
 	readonly #inlineBytes: number;
-
 	readonly #exact: boolean;
+	readonly #native: boolean;
+	#threadPool: Promise<boolean> | undefined;
 
-	/**
-	 * `chunkBytes` is the exact decoded size, or (with `exact` false, for vlen strings) a cap.
-	 */
-	constructor(
-		plan: ChunkPlan,
-		chunkBytes: number,
-		pool: WorkerPool | null,
-		inlineBytes: number = INLINE_BYTES,
-		exact = true,
-	) {
-		this.#exact = exact;
+	constructor(plan: ChunkPlan, chunkBytes: number, options: ChunkCodecOptions) {
+		this.#exact = options.exact ?? true;
+		this.#native = options.native ?? true;
 		this.chunkBytes = chunkBytes;
 		this.#chain = plan.chain;
 		const limits: number[] = [];
@@ -55,8 +67,8 @@ export class ChunkCodec {
 			n = grow(n, c);
 		}
 		this.#limits = limits;
-		this.#pool = pool;
-		this.#inlineBytes = inlineBytes;
+		this.#pool = options.pool;
+		this.#inlineBytes = options.inlineBytes ?? INLINE_BYTES;
 	}
 
 	/**
@@ -74,6 +86,7 @@ export class ChunkCodec {
 					chain: this.#chain,
 					bytes: encoded,
 					limits: this.#limits,
+					native: this.#native,
 				},
 				owns(encoded),
 			);
@@ -92,19 +105,23 @@ export class ChunkCodec {
 	async encode(raw: Uint8Array, owned = false): Promise<Uint8Array> {
 		if (this.#chain.length === 0) return raw;
 		return this.#run(
-			{ op: "encode", chain: this.#chain, bytes: raw },
+			{ op: "encode", chain: this.#chain, bytes: raw, native: this.#native },
 			owned && owns(raw),
 		);
 	}
 
-	#run(task: KernelTask, transfer: boolean): Promise<Uint8Array> {
+	async #run(task: KernelTask, transfer: boolean): Promise<Uint8Array> {
+		const pool = this.#pool;
 		// Variable-size chunks (strings) are judged by their own size.
 		const size = this.#exact
 			? this.chunkBytes
 			: task.bytes.length * (task.op === "decode" ? 4 : 1);
-		if (this.#pool && size >= this.#inlineBytes)
-			return this.#pool.run(task, transfer);
-		return runInline(task);
+		if (!pool || size < this.#inlineBytes) return runInline(task);
+		this.#threadPool ??= loadKernel().then((k) =>
+			k.threadPoolChain(this.#chain, this.#native),
+		);
+		if (await this.#threadPool) return pool.slots.run(() => runInline(task));
+		return pool.run(task, transfer);
 	}
 }
 

@@ -45,6 +45,8 @@ export interface EngineContext {
 	/** Chunk tasks in flight at once. */
 	readonly concurrency: number;
 	readonly inlineBytes?: number;
+	/** Native codecs where they load (default true). */
+	readonly native?: boolean;
 }
 
 interface Shard {
@@ -72,8 +74,13 @@ export class ChunkEngine {
 		this.#codec = new ChunkCodec(
 			meta.plan.chunk,
 			prod(this.#unit) * meta.dtype.itemsize,
-			ctx.pool,
-			ctx.inlineBytes,
+			{
+				pool: ctx.pool,
+				...(ctx.inlineBytes !== undefined
+					? { inlineBytes: ctx.inlineBytes }
+					: {}),
+				...(ctx.native !== undefined ? { native: ctx.native } : {}),
+			},
 		);
 		this.#fill = meta.fill ?? new Uint8Array(meta.dtype.itemsize);
 	}

@@ -99,6 +99,8 @@ function kernelCodec(
 					clevel: num(cfg.clevel, 5),
 					shuffle: mode,
 					blocksize: num(cfg.blocksize, 0),
+					// v3 names it; v2 (numcodecs) takes the item size of the chunk's array.
+					typesize: Math.max(1, num(cfg.typesize, itemsize)),
 				},
 			};
 		}

@@ -17,16 +17,23 @@ export interface KernelCodec {
 
 /** What worker/codec-kernel.mjs exports. */
 export interface CodecKernel {
+	/** `native` false runs the numcodecs.js WebAssembly codecs instead of napi zstd/lz4. */
 	encodeChain(
 		chain: readonly KernelCodec[],
 		bytes: Uint8Array,
+		native?: boolean,
 	): Promise<Uint8Array>;
 	/** `limits[i]` caps the decoded size of codec i. */
 	decodeChain(
 		chain: readonly KernelCodec[],
 		bytes: Uint8Array,
 		limits: readonly number[],
+		native?: boolean,
 	): Promise<Uint8Array>;
+	/** True when the chain's heavy work runs on libuv's thread pool (no worker needed). */
+	threadPoolChain(chain: readonly KernelCodec[], native?: boolean): boolean;
+	/** Which native codec modules loaded. */
+	nativeCodecs(): { readonly zstd: boolean; readonly lz4: boolean };
 	crc32c(bytes: Uint8Array): number;
 }
 
@@ -36,6 +43,8 @@ export interface KernelTask {
 	readonly chain: readonly KernelCodec[];
 	readonly bytes: Uint8Array;
 	readonly limits?: readonly number[];
+	/** Use the native codecs where they load (default true). */
+	readonly native?: boolean;
 }
 
 // The kernel lives outside src/ so the same relative URL works from src/*.ts and dist/*.js.
@@ -58,9 +67,10 @@ export function loadKernel(): Promise<CodecKernel> {
 export async function runInline(task: KernelTask): Promise<Uint8Array> {
 	const k = await loadKernel();
 	try {
+		const native = task.native ?? true;
 		return task.op === "encode"
-			? await k.encodeChain(task.chain, task.bytes)
-			: await k.decodeChain(task.chain, task.bytes, task.limits ?? []);
+			? await k.encodeChain(task.chain, task.bytes, native)
+			: await k.decodeChain(task.chain, task.bytes, task.limits ?? [], native);
 	} catch (err) {
 		throw kernelError(err, task.op);
 	}

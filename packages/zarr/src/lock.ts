@@ -56,6 +56,31 @@ export async function runLimited(
 	if (failure) throw failure.err;
 }
 
+/** At most `size` holders at once; the others wait their turn in order. */
+export class Semaphore {
+	readonly size: number;
+	#active = 0;
+	readonly #waiting: (() => void)[] = [];
+
+	constructor(size: number) {
+		this.size = Math.max(1, Math.floor(size));
+	}
+
+	/** Runs `fn` once a slot is free. */
+	async run<T>(fn: () => Promise<T>): Promise<T> {
+		if (this.#active < this.size) this.#active++;
+		// A releasing holder hands its slot over: #active stays counted.
+		else await new Promise<void>((resolve) => this.#waiting.push(resolve));
+		try {
+			return await fn();
+		} finally {
+			const next = this.#waiting.shift();
+			if (next) next();
+			else this.#active--;
+		}
+	}
+}
+
 /**
  * Chunk locks shared by every array of the process, keyed by absolute file path: two stores
  * opened on the same array still never interleave a read-modify-write of one chunk.

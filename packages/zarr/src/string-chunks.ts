@@ -130,13 +130,14 @@ export class StringChunks {
 			throw new UnsupportedError("sharded string arrays are not supported");
 		this.#ctx = ctx;
 		this.#meta = meta;
-		this.#codec = new ChunkCodec(
-			meta.plan.chunk,
-			MAX_STRING_CHUNK_BYTES,
-			ctx.pool,
-			ctx.inlineBytes,
-			false,
-		);
+		this.#codec = new ChunkCodec(meta.plan.chunk, MAX_STRING_CHUNK_BYTES, {
+			pool: ctx.pool,
+			exact: false,
+			...(ctx.inlineBytes !== undefined
+				? { inlineBytes: ctx.inlineBytes }
+				: {}),
+			...(ctx.native !== undefined ? { native: ctx.native } : {}),
+		});
 		this.#strides = permutedStrides(meta.chunkShape, meta.plan.chunk.perm);
 		this.#count = prod(meta.chunkShape);
 	}

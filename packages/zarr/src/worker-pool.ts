@@ -6,6 +6,7 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { type KernelTask, kernelError, WORKER_URL } from "./kernel.js";
+import { Semaphore } from "./lock.js";
 
 interface Pending {
 	readonly id: number;
@@ -36,6 +37,11 @@ export function defaultWorkerCount(): number {
 /** A fixed-size pool of codec workers, started lazily. */
 export class WorkerPool {
 	readonly size: number;
+	/**
+	 * Slots for codec tasks that run on the calling thread with their work on libuv's thread
+	 * pool (native codecs): as many at once as the pool has workers.
+	 */
+	readonly slots: Semaphore;
 	readonly #slots: Slot[] = [];
 	/** Workers started so far and still alive. */
 	get started(): number {
@@ -47,6 +53,7 @@ export class WorkerPool {
 
 	constructor(size: number) {
 		this.size = size;
+		this.slots = new Semaphore(size);
 	}
 
 	/**
@@ -80,8 +87,8 @@ export class WorkerPool {
 			const p = this.#queue.shift() as Pending;
 			slot.busy = p;
 			slot.worker.ref();
-			const { op, chain, bytes, limits } = p.task;
-			const msg = { id: p.id, op, chain, bytes, limits };
+			const { op, chain, bytes, limits, native } = p.task;
+			const msg = { id: p.id, op, chain, bytes, limits, native };
 			slot.worker.postMessage(
 				msg,
 				p.transfer ? [bytes.buffer as ArrayBuffer] : [],

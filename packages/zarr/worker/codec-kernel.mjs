@@ -5,10 +5,24 @@
 // cannot run the TypeScript sources that tests and `@arraystore/source` consumers use. The
 // TypeScript side sees this module through the `CodecKernel` interface in src/kernel.ts.
 //
-// Codecs come from zarrita's registry, extended here: gzip/zlib gain encoders (node:zlib, with
-// an output cap on decode), crc32c gains an encoder and checks the checksum on decode.
-import zlib from "node:zlib";
+// Codecs come from zarrita's registry, extended here: zstd, lz4 and blosc run on native code
+// (napi zstd and lz4, node:zlib; blosc framing in blosc-frame.mjs) with zarrita's numcodecs.js
+// WebAssembly codecs as the fallback (module missing, a blosc compressor we do not run, frames
+// the native decoder may not take) and as the whole path when a task says `native: false`;
+// gzip/zlib run on node:zlib's thread pool with an output cap on decode; crc32c gains an
+// encoder and checks the checksum on decode.
 import { registry } from "zarrita";
+import { bloscDecode, bloscEncode, bloscEncodes } from "./blosc-frame.mjs";
+import {
+	lz4Compress,
+	lz4Decompress,
+	nativeLz4,
+	nativeZstd,
+	zlibCompress,
+	zlibDecompress,
+	zstdCompress,
+	zstdDecompress,
+} from "./native-codecs.mjs";
 
 /** An error the TypeScript side maps to a typed error (`kind`: malformed | unsupported). */
 class KernelError extends Error {
@@ -114,25 +128,123 @@ function zlibCodec(format) {
 			return new NodeZlibCodec(level);
 		}
 		encode(bytes) {
-			return format === "gzip"
-				? zlib.gzipSync(bytes, { level: this.level })
-				: zlib.deflateSync(bytes, { level: this.level });
+			return zlibCompress(format, bytes, this.level);
 		}
 		decode(bytes) {
 			return this.decodeLimited(bytes, undefined);
 		}
-		decodeLimited(bytes, limit) {
-			const opts =
-				limit === undefined ? {} : { maxOutputLength: Math.max(1, limit) };
+		async decodeLimited(bytes, limit) {
 			try {
-				return format === "gzip"
-					? zlib.gunzipSync(bytes, opts)
-					: zlib.inflateSync(bytes, opts);
+				return await zlibDecompress(format, bytes, limit);
 			} catch (err) {
 				throw new KernelError("malformed", `${format}: ${err.message}`);
 			}
 		}
 	};
+}
+
+// zarrita's own codecs (numcodecs.js WebAssembly), kept before the registry is extended.
+const WASM = {
+	zstd: registry.get("zstd"),
+	lz4: registry.get("lz4"),
+	blosc: registry.get("blosc"),
+};
+
+async function wasmCodec(id, config) {
+	const Codec = await WASM[id]();
+	return Codec.fromConfig({ ...config });
+}
+
+class NativeZstd {
+	kind = "bytes_to_bytes";
+	#wasm;
+	constructor(config) {
+		this.config = { ...config };
+		this.level = config?.level ?? 0;
+	}
+	static fromConfig(config) {
+		return new NativeZstd(config);
+	}
+	#fallback() {
+		this.#wasm ??= wasmCodec("zstd", this.config);
+		return this.#wasm;
+	}
+	async encode(bytes) {
+		if (nativeZstd() === null) return (await this.#fallback()).encode(bytes);
+		return zstdCompress(bytes, this.level);
+	}
+	decode(bytes) {
+		return this.decodeLimited(bytes, Number.POSITIVE_INFINITY);
+	}
+	async decodeLimited(bytes, limit) {
+		const out =
+			nativeZstd() === null ? null : await zstdDecompress(bytes, limit);
+		return out ?? (await this.#fallback()).decode(bytes);
+	}
+}
+
+// numcodecs' LZ4 frame: 4-byte little-endian size, then one LZ4 block.
+const LZ4_MAX_BUFFER = 0x7e000000;
+class NativeLz4 {
+	kind = "bytes_to_bytes";
+	#wasm;
+	constructor(config) {
+		this.config = { ...config };
+	}
+	static fromConfig(config) {
+		return new NativeLz4(config);
+	}
+	#fallback() {
+		this.#wasm ??= wasmCodec("lz4", this.config);
+		return this.#wasm;
+	}
+	async encode(bytes) {
+		if (nativeLz4() === null) return (await this.#fallback()).encode(bytes);
+		if (bytes.length > LZ4_MAX_BUFFER)
+			throw new Error(`lz4: ${bytes.length} bytes exceed numcodecs' limit`);
+		return lz4Compress(bytes);
+	}
+	async decode(bytes) {
+		if (nativeLz4() === null) return (await this.#fallback()).decode(bytes);
+		const out = await lz4Decompress(bytes);
+		if (out.length !== u32(bytes, 0))
+			throw new KernelError("malformed", "lz4: decoded size differs");
+		return out;
+	}
+}
+
+class NativeBlosc {
+	kind = "bytes_to_bytes";
+	#wasm;
+	constructor(config) {
+		this.config = {
+			cname: "lz4",
+			clevel: 5,
+			shuffle: 1,
+			blocksize: 0,
+			typesize: 1,
+			...config,
+		};
+	}
+	static fromConfig(config) {
+		return new NativeBlosc(config);
+	}
+	#fallback() {
+		this.#wasm ??= wasmCodec("blosc", this.config);
+		return this.#wasm;
+	}
+	async encode(bytes) {
+		if (!bloscEncodes(this.config.cname))
+			return (await this.#fallback()).encode(bytes);
+		return bloscEncode(bytes, this.config);
+	}
+	decode(bytes) {
+		return this.decodeLimited(bytes, Number.POSITIVE_INFINITY);
+	}
+	async decodeLimited(bytes, limit) {
+		const out = await bloscDecode(bytes, limit);
+		return out ?? (await this.#fallback()).decode(bytes);
+	}
 }
 
 // bzip2 decoding through compressjs (pure JavaScript). Its encoder runs at about 100 KB/s, so
@@ -166,6 +278,12 @@ function bz2Codec(compressjs) {
 	};
 }
 
+registry.set("zstd", () => NativeZstd);
+registry.set("numcodecs.zstd", () => NativeZstd);
+registry.set("lz4", () => NativeLz4);
+registry.set("numcodecs.lz4", () => NativeLz4);
+registry.set("blosc", () => NativeBlosc);
+registry.set("numcodecs.blosc", () => NativeBlosc);
 const NodeGzip = zlibCodec("gzip");
 const NodeZlib = zlibCodec("zlib");
 
@@ -195,12 +313,17 @@ const NAMES = {
 
 const cache = new Map();
 
-async function codecFor(spec) {
-	const key = `${spec.id}:${JSON.stringify(spec.config ?? {})}`;
+async function codecFor(spec, native) {
+	const key = `${native ? "n" : "w"}:${spec.id}:${JSON.stringify(spec.config ?? {})}`;
 	let hit = cache.get(key);
 	if (hit === undefined) {
 		const name = NAMES[spec.id];
-		const load = name === undefined ? undefined : registry.get(name);
+		const load =
+			!native && spec.id in WASM
+				? WASM[spec.id]
+				: name === undefined
+					? undefined
+					: registry.get(name);
 		if (load === undefined) throw new KernelError("unsupported", spec.id);
 		const Codec = await load();
 		try {
@@ -215,11 +338,39 @@ async function codecFor(spec) {
 	return hit;
 }
 
-/** Encodes `bytes` through `chain` (first codec first). */
-export async function encodeChain(chain, bytes) {
+/**
+ * True when every codec of `chain` does its heavy work off the calling thread (napi zstd and
+ * lz4, node:zlib, blosc framing of those): such chains run inline, in parallel on libuv's
+ * thread pool, without the hop to a worker.
+ */
+export function threadPoolChain(chain, native = true) {
+	return chain.every((spec) => {
+		switch (spec.id) {
+			case "gzip":
+			case "zlib":
+				return true;
+			case "zstd":
+				return native && nativeZstd() !== null;
+			case "lz4":
+				return native && nativeLz4() !== null;
+			case "blosc":
+				return native && bloscEncodes(spec.config?.cname);
+			default:
+				return false;
+		}
+	});
+}
+
+/** Which native modules loaded (for tests and diagnostics). */
+export function nativeCodecs() {
+	return { zstd: nativeZstd() !== null, lz4: nativeLz4() !== null };
+}
+
+/** Encodes `bytes` through `chain` (first codec first); `native` false forces WebAssembly. */
+export async function encodeChain(chain, bytes, native = true) {
 	let b = bytes;
 	for (const spec of chain) {
-		const codec = await codecFor(spec);
+		const codec = await codecFor(spec, native);
 		try {
 			b = await codec.encode(b);
 		} catch (err) {
@@ -285,13 +436,13 @@ function precheck(id, bytes, limit) {
  * Decodes `bytes` through `chain` (last codec first). `limits[i]` caps the output of codec i
  * (its input size on encode): decoders never allocate more than that from a header.
  */
-export async function decodeChain(chain, bytes, limits) {
+export async function decodeChain(chain, bytes, limits, native = true) {
 	let b = bytes;
 	for (let i = chain.length - 1; i >= 0; i--) {
 		const spec = chain[i];
 		const limit = limits[i];
 		precheck(spec.id, b, limit);
-		const codec = await codecFor(spec);
+		const codec = await codecFor(spec, native);
 		try {
 			b = await (codec.decodeLimited
 				? codec.decodeLimited(b, limit)
@@ -314,9 +465,10 @@ export async function decodeChain(chain, bytes, limits) {
 	return b;
 }
 
-/** Runs one task message: `{ op: "encode" | "decode", chain, bytes, limits }`. */
+/** Runs one task message: `{ op: "encode" | "decode", chain, bytes, limits, native }`. */
 export function runTask(task) {
+	const native = task.native ?? true;
 	return task.op === "encode"
-		? encodeChain(task.chain, task.bytes)
-		: decodeChain(task.chain, task.bytes, task.limits);
+		? encodeChain(task.chain, task.bytes, native)
+		: decodeChain(task.chain, task.bytes, task.limits, native);
 }

@@ -1,0 +1,135 @@
+// Native (napi) zstd and lz4, and node:zlib, behind small async functions. The napi calls run
+// on libuv's thread pool, so several chunks (or blosc blocks) compress at once without worker
+// threads. Each loader answers null when its module cannot load (another platform, a missing
+// optional package): the kernel then keeps the numcodecs.js WebAssembly codecs.
+//
+// Plain JavaScript: it runs in the codec worker threads too (see codec-kernel.mjs).
+import { createRequire } from "node:module";
+import { promisify } from "node:util";
+import zlib from "node:zlib";
+import { withContentSize, zstdSizes } from "./zstd-frame.mjs";
+
+const require = createRequire(import.meta.url);
+
+// A decoded zstd frame may end in one partial block: bounds within this of the limit pass.
+const ZSTD_BLOCK = 128 * 1024;
+const ZSTD_MIN_LEVEL = -131072;
+const ZSTD_MAX_LEVEL = 22;
+
+let zstdModule;
+let lz4Module;
+
+/** The @mongodb-js/zstd binding, or null. */
+export function nativeZstd() {
+	if (zstdModule === undefined) {
+		try {
+			// The package's index.js (1.2.2) drops the level argument: use the binding itself.
+			const m = require("@mongodb-js/zstd/bindings.js");
+			zstdModule =
+				typeof m.compress === "function" && typeof m.decompress === "function"
+					? m
+					: null;
+		} catch {
+			zstdModule = null;
+		}
+	}
+	return zstdModule;
+}
+
+/** The lz4-napi binding, or null. */
+export function nativeLz4() {
+	if (lz4Module === undefined) {
+		try {
+			const m = require("lz4-napi");
+			lz4Module =
+				typeof m.compress === "function" && typeof m.uncompress === "function"
+					? m
+					: null;
+		} catch {
+			lz4Module = null;
+		}
+	}
+	return lz4Module;
+}
+
+function u8(b) {
+	return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+/**
+ * One zstd frame of `bytes` at `level` (numcodecs semantics: 0 is zstd's default), with its
+ * content size in the header.
+ */
+export async function zstdCompress(bytes, level) {
+	const z = nativeZstd();
+	const l = Math.max(ZSTD_MIN_LEVEL, Math.min(ZSTD_MAX_LEVEL, level));
+	const out = u8(await z.compress(bytes, l));
+	return withContentSize(out, bytes.length);
+}
+
+/**
+ * True when the native decoder may take `bytes` without producing more than about `limit`
+ * bytes: the frames are well formed and either all declare a content size within `limit`
+ * (the binding then decodes into a buffer of exactly that size and fails on more), or their
+ * block headers bound the output within `limit` plus one partial block.
+ */
+export function zstdNativeSafe(bytes, limit) {
+	const s = zstdSizes(bytes);
+	if (s === null) return false;
+	if (s.content >= 0) return s.content <= limit;
+	return s.bound <= limit + ZSTD_BLOCK;
+}
+
+/**
+ * Decodes zstd frames, or answers null when {@link zstdNativeSafe} refuses them (the caller
+ * then decodes with a decoder that stops at its output size).
+ */
+export async function zstdDecompress(bytes, limit) {
+	if (!zstdNativeSafe(bytes, limit)) return null;
+	return u8(await nativeZstd().decompress(bytes));
+}
+
+/** numcodecs LZ4: 4-byte little-endian decoded size, then one LZ4 block. */
+export async function lz4Compress(bytes) {
+	return u8(await nativeLz4().compress(bytes));
+}
+
+/** Inverse of {@link lz4Compress}; the caller has checked the size prefix against its limit. */
+export async function lz4Decompress(bytes) {
+	return u8(await nativeLz4().uncompress(bytes));
+}
+
+/** A raw LZ4 block (no size prefix), as blosc stores one split. */
+export async function lz4BlockCompress(bytes) {
+	return (await lz4Compress(bytes)).subarray(4);
+}
+
+/** Decodes a raw LZ4 block of exactly `size` bytes. */
+export async function lz4BlockDecompress(block, size) {
+	const framed = new Uint8Array(block.length + 4);
+	new DataView(framed.buffer).setUint32(0, size, true);
+	framed.set(block, 4);
+	const out = await lz4Decompress(framed);
+	if (out.length !== size)
+		throw new Error(`lz4: block decodes to ${out.length} bytes, not ${size}`);
+	return out;
+}
+
+const deflateAsync = promisify(zlib.deflate);
+const inflateAsync = promisify(zlib.inflate);
+const gzipAsync = promisify(zlib.gzip);
+const gunzipAsync = promisify(zlib.gunzip);
+
+/** zlib (RFC 1950) or gzip (RFC 1952) stream of `bytes`. */
+export async function zlibCompress(format, bytes, level) {
+	const f = format === "gzip" ? gzipAsync : deflateAsync;
+	return u8(await f(bytes, { level }));
+}
+
+/** Inverse of {@link zlibCompress}, never producing more than `limit` bytes. */
+export async function zlibDecompress(format, bytes, limit) {
+	const f = format === "gzip" ? gunzipAsync : inflateAsync;
+	const opts =
+		limit === undefined ? {} : { maxOutputLength: Math.max(1, limit) };
+	return u8(await f(bytes, opts));
+}

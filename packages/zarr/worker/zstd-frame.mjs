@@ -1,0 +1,133 @@
+// Zstandard frame headers (RFC 8878 §3.1.1), read and patched without decoding anything:
+//
+// - `zstdSizes` walks every frame and block header of untrusted bytes and returns the declared
+//   content size and an upper bound of the decoded size, so a native decoder (which sizes its
+//   output itself) is only handed input that cannot expand past what the caller expects;
+// - `withContentSize` adds the Frame_Content_Size field to a frame that lacks it. The native
+//   encoder streams, so its frames carry no content size, and numcodecs before 0.13 (the
+//   zarr-python 2 of Debian) refuses such frames ("invalid input data").
+//
+// Plain JavaScript: it runs in the codec worker threads too (see codec-kernel.mjs).
+
+const ZSTD_MAGIC = 0xfd2fb528;
+const BLOCK_MAX = 128 * 1024;
+
+function u32(b, at) {
+	return (
+		(b[at] | (b[at + 1] << 8) | (b[at + 2] << 16) | (b[at + 3] << 24)) >>> 0
+	);
+}
+
+function uintLE(b, at, n) {
+	let v = 0;
+	for (let i = n - 1; i >= 0; i--) v = v * 256 + b[at + i];
+	return v;
+}
+
+/**
+ * Parses the frame header at `at`.
+ * @returns `{ headerEnd, fcs, fcsLen, windowSize, checksum, fhd }` or null when malformed.
+ */
+export function frameHeader(b, at) {
+	if (at + 5 > b.length || u32(b, at) !== ZSTD_MAGIC) return null;
+	const fhd = b[at + 4];
+	// Bit 3 is reserved and must be zero.
+	if (fhd & 0x08) return null;
+	const fcsFlag = fhd >> 6;
+	const single = (fhd >> 5) & 1;
+	const dictLen = [0, 1, 2, 4][fhd & 3];
+	let pos = at + 5;
+	let windowSize = 0;
+	if (!single) {
+		if (pos >= b.length) return null;
+		const wd = b[pos++];
+		const base = 2 ** (10 + (wd >> 3));
+		windowSize = base + (base / 8) * (wd & 7);
+	}
+	pos += dictLen;
+	const fcsLen = [single ? 1 : 0, 2, 4, 8][fcsFlag];
+	if (pos + fcsLen > b.length) return null;
+	let fcs = -1;
+	if (fcsLen > 0) fcs = uintLE(b, pos, fcsLen) + (fcsLen === 2 ? 256 : 0);
+	pos += fcsLen;
+	if (single) windowSize = fcs;
+	return {
+		fhd,
+		headerEnd: pos,
+		fcs,
+		fcsLen,
+		windowSize,
+		checksum: (fhd >> 2) & 1,
+	};
+}
+
+/**
+ * Sizes of `b` (one or more frames, skippable frames allowed) read from its headers:
+ * `bound`, an upper bound of the decoded size from the block headers, and `content`, the sum
+ * of the frames' declared content sizes (-1 when a frame declares none). Null when the bytes
+ * are not a well-formed sequence of frames.
+ */
+export function zstdSizes(b) {
+	let pos = 0;
+	let bound = 0;
+	let content = 0;
+	if (b.length === 0) return null;
+	while (pos < b.length) {
+		if (pos + 8 <= b.length && (u32(b, pos) & 0xfffffff0) === 0x184d2a50) {
+			pos += 8 + u32(b, pos + 4);
+			continue;
+		}
+		const h = frameHeader(b, pos);
+		if (h === null) return null;
+		pos = h.headerEnd;
+		// A compressed block decodes to at most min(window, 128 KiB) bytes; raw and RLE blocks
+		// state their decoded size.
+		const blockMax = Math.min(h.windowSize, BLOCK_MAX);
+		for (;;) {
+			if (pos + 3 > b.length) return null;
+			const bh = b[pos] | (b[pos + 1] << 8) | (b[pos + 2] << 16);
+			pos += 3;
+			const type = (bh >> 1) & 3;
+			const size = bh >>> 3;
+			if (type === 0) {
+				bound += size;
+				pos += size;
+			} else if (type === 1) {
+				bound += size;
+				pos += 1;
+			} else if (type === 2) {
+				if (size > blockMax) return null;
+				bound += blockMax;
+				pos += size;
+			} else return null;
+			if (pos > b.length) return null;
+			if (bh & 1) break;
+		}
+		if (h.checksum) pos += 4;
+		if (pos > b.length) return null;
+		content = h.fcs >= 0 && content >= 0 ? content + h.fcs : -1;
+	}
+	return { bound, content };
+}
+
+/**
+ * `frame` (one zstd frame of `size` decoded bytes) with its Frame_Content_Size set. Returns
+ * `frame` itself when it has one already.
+ */
+export function withContentSize(frame, size) {
+	const h = frameHeader(frame, 0);
+	if (h === null || h.fcsLen > 0) return frame;
+	// 4-byte field up to 4 GiB, 8 bytes beyond (the 2-byte form is offset by 256: avoid it).
+	const len = size <= 0xffffffff ? 4 : 8;
+	const flag = len === 4 ? 2 : 3;
+	const out = new Uint8Array(frame.length + len);
+	out.set(frame.subarray(0, h.headerEnd), 0);
+	out[4] = (h.fhd & 0x3f) | (flag << 6);
+	let v = size;
+	for (let i = 0; i < len; i++) {
+		out[h.headerEnd + i] = v % 256;
+		v = Math.floor(v / 256);
+	}
+	out.set(frame.subarray(h.headerEnd), h.headerEnd + len);
+	return out;
+}
