@@ -23,6 +23,8 @@ export interface WriteCase {
 	readonly adapterOptions?: Record<string, unknown>;
 	/** tensorstore cannot open this dtype (reason). */
 	readonly noTensorstore?: string;
+	/** Compressible data (a smooth signal) instead of random bytes. */
+	readonly smooth?: boolean;
 }
 
 const blosc = (cname: string, shuffle: number | string, clevel = 5) => ({
@@ -256,6 +258,73 @@ export const V2_CASES: readonly WriteCase[] = [
 		chunks: [],
 		codecs: [{ name: "zlib" }],
 	},
+	// Chunks of tens of KiB: blosc frames with split blocks, several blocks and a leftover.
+	{
+		name: "v2_f8_big_blosc_lz4",
+		zarrFormat: 2,
+		dtype: "<f8",
+		shape: [150, 200],
+		chunks: [64, 96],
+		codecs: [blosc("lz4", 1)],
+		smooth: true,
+	},
+	{
+		name: "v2_f4_big_blosc_zstd_bit",
+		zarrFormat: 2,
+		dtype: "<f4",
+		shape: [200, 150],
+		chunks: [128, 128],
+		codecs: [blosc("zstd", 2, 1)],
+		smooth: true,
+	},
+	{
+		name: "v2_i2_big_blosc_zlib_blocks",
+		zarrFormat: 2,
+		dtype: "<i2",
+		shape: [300, 250],
+		chunks: [200, 200],
+		codecs: [blosc("zlib", 1, 1)],
+		smooth: true,
+	},
+	{
+		name: "v2_u2_big_lz4",
+		zarrFormat: 2,
+		dtype: "<u2",
+		shape: [300, 200],
+		chunks: [256, 128],
+		codecs: [{ name: "lz4" }],
+		smooth: true,
+		noTensorstore: "tensorstore's zarr driver has no lz4 compressor",
+	},
+	{
+		name: "v2_i4_big_zstd",
+		zarrFormat: 2,
+		dtype: "<i4",
+		shape: [300, 200],
+		chunks: [256, 128],
+		codecs: [{ name: "zstd", config: { level: 1 } }],
+		smooth: true,
+	},
+	{
+		name: "v2_f8_big_blosc_lz4_wasm",
+		zarrFormat: 2,
+		dtype: "<f8",
+		shape: [150, 200],
+		chunks: [64, 96],
+		codecs: [blosc("lz4", 1)],
+		smooth: true,
+		adapterOptions: { nativeCodecs: false },
+	},
+	{
+		name: "v2_f4_big_zstd_wasm",
+		zarrFormat: 2,
+		dtype: "<f4",
+		shape: [300, 200],
+		chunks: [256, 128],
+		codecs: [{ name: "zstd", config: { level: 1 } }],
+		smooth: true,
+		adapterOptions: { nativeCodecs: false },
+	},
 ];
 
 export const V3_CASES: readonly WriteCase[] = [
@@ -462,6 +531,60 @@ export const V3_CASES: readonly WriteCase[] = [
 		chunks: [],
 		codecs: [{ name: "zstd" }],
 	},
+	{
+		name: "v3_f4_big_zstd",
+		zarrFormat: 3,
+		dtype: "<f4",
+		shape: [300, 200],
+		chunks: [128, 128],
+		codecs: [{ name: "zstd", config: { level: 3 } }],
+		smooth: true,
+	},
+	{
+		name: "v3_f8_big_blosc_lz4",
+		zarrFormat: 3,
+		dtype: "<f8",
+		shape: [150, 200],
+		chunks: [64, 128],
+		codecs: [blosc("lz4", "shuffle")],
+		smooth: true,
+	},
+	{
+		name: "v3_i2_big_blosc_zstd_bit",
+		zarrFormat: 3,
+		dtype: "<i2",
+		shape: [300, 250],
+		chunks: [256, 128],
+		codecs: [blosc("zstd", "bitshuffle", 1)],
+		smooth: true,
+	},
+	{
+		name: "v3_f4_big_shard_zstd",
+		zarrFormat: 3,
+		dtype: "<f4",
+		shape: [300, 200],
+		chunks: [256, 128],
+		codecs: [
+			{
+				name: "sharding_indexed",
+				config: {
+					chunk_shape: [64, 128],
+					codecs: [{ name: "zstd", config: { level: 1 } }],
+				},
+			},
+		],
+		smooth: true,
+	},
+	{
+		name: "v3_f4_big_blosc_wasm",
+		zarrFormat: 3,
+		dtype: "<f4",
+		shape: [300, 200],
+		chunks: [128, 128],
+		codecs: [blosc("lz4", "shuffle")],
+		smooth: true,
+		adapterOptions: { nativeCodecs: false },
+	},
 ];
 
 function rng(seed: number): () => number {
@@ -476,6 +599,23 @@ function rng(seed: number): () => number {
 	};
 }
 
+// A sine with a little noise, as measured data compresses (numeric dtypes, native order).
+function smoothFill(dtype: DType, bytes: Uint8Array, r: () => number): void {
+	const v = new DataView(bytes.buffer);
+	const le = dtype.byteOrder !== ">";
+	const w = dtype.itemsize;
+	for (let i = 0; i * w < bytes.length; i++) {
+		const x = Math.sin(i / 97) * 1000 + (r() % 16) / 8;
+		const at = i * w;
+		if (dtype.kind === "f" && w === 4) v.setFloat32(at, x, le);
+		else if (dtype.kind === "f" && w === 8) v.setFloat64(at, x, le);
+		else if (w === 2) v.setInt16(at, Math.round(x), le);
+		else if (w === 4) v.setInt32(at, Math.round(x), le);
+		else if (w === 8) v.setBigInt64(at, BigInt(Math.round(x)), le);
+		else bytes[at] = Math.round(x) & 0xff;
+	}
+}
+
 /**
  * Deterministic test data (native byte order, C order): random bytes made valid for the
  * dtype, with the first rows left at zero so that whole chunks equal a zero fill value.
@@ -484,12 +624,14 @@ export function caseData(
 	dtype: DType,
 	shape: readonly number[],
 	seed: number,
+	smooth = false,
 ): ArrayData {
 	const native = withByteOrder(dtype, "native");
 	const n = shape.reduce((a, b) => a * b, 1);
 	const bytes = new Uint8Array(new ArrayBuffer(n * dtype.itemsize));
 	const r = rng(seed);
-	for (let i = 0; i < bytes.length; i++) bytes[i] = r() & 0xff;
+	if (smooth) smoothFill(native, bytes, r);
+	else for (let i = 0; i < bytes.length; i++) bytes[i] = r() & 0xff;
 	if (dtype.kind === "b")
 		for (let i = 0; i < bytes.length; i++) bytes[i] = (bytes[i] as number) & 1;
 	if (dtype.kind === "U") {

@@ -76,6 +76,27 @@ describe("zarr: fixtures", () => {
 	});
 });
 
+// The WebAssembly codecs stay the fallback when the native modules cannot load.
+describe("zarr: fixtures through the WebAssembly codecs", () => {
+	const compressed = entries.filter((e) =>
+		/blosc|zstd|lz4|gzip|zlib/.test(JSON.stringify(e.codecs)),
+	);
+	it("has compressed fixtures", () => {
+		expect(compressed.length).toBeGreaterThanOrEqual(10);
+	});
+	for (const e of compressed) {
+		it(`reads ${e.id}`, async () => {
+			await using a = await openZarr(
+				join(FORMATS_DIR, e.file),
+				e.dataset ?? "",
+				"r",
+				{ nativeCodecs: false },
+			);
+			expect(sha256((await a.read()).bytes)).toBe(e.sha256_le);
+		});
+	}
+});
+
 describe("zarr: fixture hierarchies", () => {
 	for (const g of formatsManifest().groups.filter((x) =>
 		String(x.format).startsWith("zarr"),

@@ -76,7 +76,7 @@ async function writeCase(c: WriteCase, i: number): Promise<void> {
 		...(c.fillValue !== undefined ? { fillValue: c.fillValue as never } : {}),
 		adapterOptions: { zarrFormat: c.zarrFormat, ...c.adapterOptions },
 	});
-	const data = caseData(dtype, c.shape, 1000 + i);
+	const data = caseData(dtype, c.shape, 1000 + i, c.smooth);
 	if (c.shape.length === 0) await a.write([], data);
 	else {
 		// Two writes split off chunk boundaries: the second is a read-modify-write of shared chunks.

@@ -25,7 +25,7 @@ import {
 	zlibDecompress,
 	zstdCompress,
 	zstdDecompress,
-	zstdNativeSafe,
+	zstdRoute,
 } from "./native-codecs.mjs";
 import {
 	bitShuffle,
@@ -286,12 +286,13 @@ export async function bloscDecode(bytes, limit) {
 			at += cb;
 		}
 	}
-	// zstd splits the native decoder may not take (see zstdNativeSafe): another decoder.
-	if (
-		flags >> 5 === 4 &&
-		packed.some(({ src, dst }) => !zstdNativeSafe(src, dst.length))
-	)
-		return null;
+	// zstd splits the native decoder may not take (see zstdRoute): another decoder.
+	if (flags >> 5 === 4) {
+		const routes = packed.map(({ src, dst }) => zstdRoute(src, dst.length));
+		if (routes.includes("refuse"))
+			throw new Error("blosc: a zstd split declares more than its size");
+		if (routes.includes("fallback")) return null;
+	}
 	const jobs = packed.map(({ src, dst }) =>
 		decompress(src, dst.length).then((b) => {
 			if (b.length !== dst.length)

@@ -68,24 +68,32 @@ export async function zstdCompress(bytes, level) {
 }
 
 /**
- * True when the native decoder may take `bytes` without producing more than about `limit`
- * bytes: the frames are well formed and either all declare a content size within `limit`
- * (the binding then decodes into a buffer of exactly that size and fails on more), or their
- * block headers bound the output within `limit` plus one partial block.
+ * How to decode untrusted zstd `bytes` expected to hold at most `limit` bytes:
+ * - "native": the frames are well formed and either all declare a content size within
+ *   `limit` (the binding then decodes into a buffer of exactly that size and fails on more),
+ *   or their block headers bound the output within `limit` plus one partial block;
+ * - "refuse": the frames declare more than `limit`;
+ * - "fallback": anything else (malformed, or no bound from the headers: high zstd levels
+ *   split blocks finely): a decoder that stops at its output size must take them.
  */
-export function zstdNativeSafe(bytes, limit) {
+export function zstdRoute(bytes, limit) {
 	const s = zstdSizes(bytes);
-	if (s === null) return false;
-	if (s.content >= 0) return s.content <= limit;
-	return s.bound <= limit + ZSTD_BLOCK;
+	if (s === null) return "fallback";
+	if (s.content >= 0) return s.content <= limit ? "native" : "refuse";
+	return s.bound <= limit + ZSTD_BLOCK ? "native" : "fallback";
 }
 
 /**
- * Decodes zstd frames, or answers null when {@link zstdNativeSafe} refuses them (the caller
- * then decodes with a decoder that stops at its output size).
+ * Decodes zstd frames, or answers null when {@link zstdRoute} says "fallback".
+ * @throws {Error} frames that declare more than `limit` bytes, or do not decode.
  */
 export async function zstdDecompress(bytes, limit) {
-	if (!zstdNativeSafe(bytes, limit)) return null;
+	const route = zstdRoute(bytes, limit);
+	if (route === "refuse")
+		throw new Error(
+			`zstd: frames declare more than the ${limit} bytes expected`,
+		);
+	if (route === "fallback") return null;
 	return u8(await nativeZstd().decompress(bytes));
 }
 

@@ -1,0 +1,238 @@
+// Native zstd and lz4 against numcodecs: frames numcodecs writes decode, frames we write
+// decode with numcodecs (the modern one and Debian's 0.11, which needs the content size in
+// the frame header), and untrusted frames never expand past the chunk size.
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import {
+	python,
+	pythonLegacy,
+	skipNote,
+	type TempDir,
+	tempDir,
+} from "@arraystore/conformance";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+	type CodecKernel,
+	type KernelCodec,
+	loadKernel,
+	runInline,
+} from "../src/kernel.js";
+import { createZarr, openZarr } from "./helpers.js";
+
+const hasNumcodecs = python.has("numpy", "numcodecs");
+const hasLegacy = pythonLegacy.has("numpy", "numcodecs");
+if (!hasNumcodecs)
+	skipNote("zstd/lz4 against numcodecs", python.missing("numpy", "numcodecs"));
+if (!hasLegacy)
+	skipNote(
+		"zstd/lz4 against Debian's numcodecs",
+		pythonLegacy.missing("numpy", "numcodecs"),
+	);
+
+interface Case {
+	readonly name: string;
+	readonly id: "zstd" | "lz4";
+	readonly level: number;
+	readonly bytes: number;
+}
+
+// numcodecs frames of smooth and random data; `nofcs` copies have the content size removed
+// from the frame header (as streaming encoders write them).
+const MAKE = `
+import numcodecs, numpy as np
+rng = np.random.default_rng(3)
+out = []
+def strip_fcs(f, size):
+    fhd = f[4]
+    single, flag = (fhd >> 5) & 1, fhd >> 6
+    dict_len = [0, 1, 2, 4][fhd & 3]
+    if single:
+        # A single-segment frame sizes its window by its content: give it a window descriptor.
+        at = 5 + dict_len
+        n = [1, 2, 4, 8][flag]
+        log = max(10, (size - 1).bit_length())
+        return f[:4] + bytes([fhd & 0x1f, (log - 10) << 3]) + f[5:at] + f[at + n:]
+    at = 6 + dict_len
+    n = [0, 2, 4, 8][flag]
+    return f[:4] + bytes([fhd & 0x3f]) + f[5:at] + f[at + n:]
+for n in [1, 1000, 300000, 2000000]:
+    a = (np.sin(np.arange(n) / 300) * 1000 + rng.random(n)).astype("<f4")
+    if n == 1000:
+        a = rng.random(n).astype("<f8")
+    for codec, level in [("zstd", 1), ("zstd", 3), ("zstd", -3), ("zstd", 19), ("lz4", 1)]:
+        name = "%s%d_%d" % (codec, level, n)
+        c = numcodecs.Zstd(level=level) if codec == "zstd" else numcodecs.LZ4(acceleration=level)
+        e = c.encode(a)
+        open(INPUT["dir"] + "/" + name + ".raw", "wb").write(a.tobytes())
+        open(INPUT["dir"] + "/" + name + ".theirs", "wb").write(e)
+        out.append(dict(name=name, id=codec, level=level, bytes=a.nbytes))
+        if codec == "zstd":
+            open(INPUT["dir"] + "/" + name + ".nofcs", "wb").write(strip_fcs(bytes(e), a.nbytes))
+print(json.dumps(out))
+`;
+
+const CHECK = `
+import numcodecs
+ok = []
+for c in INPUT["cases"]:
+    raw = open(INPUT["dir"] + "/" + c["name"] + ".raw", "rb").read()
+    codec = numcodecs.Zstd() if c["id"] == "zstd" else numcodecs.LZ4()
+    got = codec.decode(open(INPUT["dir"] + "/" + c["name"] + ".ours", "rb").read())
+    if bytes(got) == raw:
+        ok.append(c["name"])
+print(json.dumps(ok))
+`;
+
+// A zstd frame of `n` zeros declaring `fcs` bytes (or none), built by numcodecs.
+const BOMB = `
+import numcodecs, numpy as np
+e = bytes(numcodecs.Zstd(level=1).encode(np.zeros(INPUT["n"], dtype="u1")))
+fhd = e[4]
+assert not (fhd >> 5) & 1
+at = 6 + [0, 1, 2, 4][fhd & 3]
+n = [0, 2, 4, 8][fhd >> 6]
+body = e[at + n:]
+if INPUT["fcs"] is None:
+    f = e[:4] + bytes([fhd & 0x3f]) + e[5:at] + body
+else:
+    f = e[:4] + bytes([(fhd & 0x3f) | 0x80]) + e[5:at] + INPUT["fcs"].to_bytes(4, "little") + body
+print(json.dumps(list(f)))
+`;
+
+function spec(c: Pick<Case, "id" | "level">): KernelCodec {
+	return c.id === "zstd"
+		? { id: "zstd", config: { level: c.level } }
+		: { id: "lz4", config: { acceleration: c.level } };
+}
+
+describe("zarr: native codec modules", () => {
+	it("load on this platform", async () => {
+		const k = await loadKernel();
+		expect(k.nativeCodecs()).toEqual({ zstd: true, lz4: true });
+	});
+
+	it("give way to the WebAssembly codecs with adapterOptions.nativeCodecs false", async () => {
+		await using tmp = await tempDir();
+		const data = new Float64Array(64 * 128).map((_, i) => Math.sin(i / 50));
+		const typesizes: number[] = [];
+		for (const nativeCodecs of [true, false]) {
+			const target = tmp.join(`n${nativeCodecs}.zarr`);
+			{
+				await using a = await createZarr(target, {
+					dtype: "<f8",
+					shape: [64, 128],
+					chunks: [64, 128],
+					codecs: [
+						{ name: "blosc", config: { cname: "lz4", clevel: 5, shuffle: 1 } },
+					],
+					adapterOptions: { zarrFormat: 2, nativeCodecs },
+				});
+				await a.write([], data);
+			}
+			// The numcodecs.js blosc always writes type size 4; ours the item size.
+			typesizes.push((await readFile(join(target, "0.0")))[3] ?? -1);
+			await using b = await openZarr(target, "", "r", { nativeCodecs });
+			expect(new Float64Array((await b.read()).bytes.buffer)).toEqual(data);
+		}
+		expect(typesizes).toEqual([8, 4]);
+	});
+});
+
+describe.skipIf(!hasNumcodecs)("zarr: zstd and lz4 against numcodecs", () => {
+	let tmp: TempDir;
+	let cases: Case[] = [];
+	let kernel: CodecKernel;
+	const raw = new Map<string, Uint8Array>();
+	const file = async (name: string) =>
+		new Uint8Array(await readFile(tmp.join(name)));
+
+	beforeAll(async () => {
+		tmp = await tempDir("zarr-codecs-");
+		cases = python.run<Case[]>(MAKE, { dir: tmp.path });
+		kernel = await loadKernel();
+		for (const c of cases) raw.set(c.name, await file(`${c.name}.raw`));
+	}, 60_000);
+	afterAll(async () => {
+		await tmp?.[Symbol.asyncDispose]();
+	});
+
+	it("decodes numcodecs' frames, with and without a declared content size", async () => {
+		let nofcs = 0;
+		for (const native of [true, false]) {
+			for (const c of cases) {
+				const want = Buffer.from(raw.get(c.name) as Uint8Array);
+				const frames = [await file(`${c.name}.theirs`)];
+				if (c.id === "zstd") {
+					frames.push(await file(`${c.name}.nofcs`));
+					nofcs++;
+				}
+				for (const f of frames) {
+					const got = await kernel.decodeChain([spec(c)], f, [c.bytes], native);
+					expect(
+						Buffer.from(got).equals(want),
+						`${c.name} native=${native}`,
+					).toBe(true);
+				}
+			}
+		}
+		expect(nofcs).toBeGreaterThan(10);
+	});
+
+	it("writes frames numcodecs decodes, content size declared", async () => {
+		for (const c of cases) {
+			const ours = await kernel.encodeChain(
+				[spec(c)],
+				raw.get(c.name) as Uint8Array,
+			);
+			if (c.id === "zstd") {
+				// Frame_Content_Size_flag set (or single segment): numcodecs < 0.13 needs it.
+				const fhd = ours[4] ?? 0;
+				expect(fhd >> 6 !== 0 || (fhd & 0x20) !== 0).toBe(true);
+			}
+			await writeFile(tmp.join(`${c.name}.ours`), ours);
+		}
+		const names = cases.map((c) => c.name);
+		expect(python.run<string[]>(CHECK, { dir: tmp.path, cases })).toEqual(
+			names,
+		);
+		if (hasLegacy)
+			expect(
+				pythonLegacy.run<string[]>(CHECK, { dir: tmp.path, cases }),
+			).toEqual(names);
+	});
+
+	it("writes with the WebAssembly codecs when asked, frames numcodecs decodes", async () => {
+		const some = cases.filter((c) => c.bytes === 1_200_000);
+		expect(some.length).toBeGreaterThan(3);
+		for (const c of some) {
+			const ours = await runInline({
+				op: "encode",
+				chain: [spec(c)],
+				bytes: raw.get(c.name) as Uint8Array,
+				native: false,
+			});
+			await writeFile(tmp.join(`${c.name}.ours`), ours);
+		}
+		expect(python.run<string[]>(CHECK, { dir: tmp.path, cases: some })).toEqual(
+			some.map((c) => c.name),
+		);
+	});
+
+	it("refuses zstd frames that expand past the chunk, whatever their header says", async () => {
+		const limit = 1 << 20;
+		const n = 64 << 20;
+		for (const fcs of [1000, null, n]) {
+			const frame = new Uint8Array(python.run<number[]>(BOMB, { n, fcs }));
+			const t0 = performance.now();
+			await expect(
+				runInline({
+					op: "decode",
+					chain: [{ id: "zstd", config: { level: 1 } }],
+					bytes: frame,
+					limits: [limit],
+				}),
+			).rejects.toThrow();
+			expect(performance.now() - t0).toBeLessThan(5000);
+		}
+	});
+});
