@@ -110,6 +110,23 @@ export class ChunkCodec {
 		);
 	}
 
+	/**
+	 * True when a whole chunk's bytes are encoded without leaving this thread's memory (no
+	 * codec, or one that runs inline): the caller may then pass a view into a larger buffer.
+	 */
+	async encodesInPlace(): Promise<boolean> {
+		if (this.#chain.length === 0 || !this.#pool) return true;
+		if (!this.#exact || this.chunkBytes < this.#inlineBytes) return true;
+		return this.#onThreadPool();
+	}
+
+	#onThreadPool(): Promise<boolean> {
+		this.#threadPool ??= loadKernel().then((k) =>
+			k.threadPoolChain(this.#chain, this.#native),
+		);
+		return this.#threadPool;
+	}
+
 	async #run(task: KernelTask, transfer: boolean): Promise<Uint8Array> {
 		const pool = this.#pool;
 		// Variable-size chunks (strings) are judged by their own size.
@@ -117,10 +134,8 @@ export class ChunkCodec {
 			? this.chunkBytes
 			: task.bytes.length * (task.op === "decode" ? 4 : 1);
 		if (!pool || size < this.#inlineBytes) return runInline(task);
-		this.#threadPool ??= loadKernel().then((k) =>
-			k.threadPoolChain(this.#chain, this.#native),
-		);
-		if (await this.#threadPool) return pool.slots.run(() => runInline(task));
+		if (await this.#onThreadPool())
+			return pool.slots.run(() => runInline(task));
 		return pool.run(task, transfer);
 	}
 }

@@ -290,6 +290,19 @@ export class ChunkEngine {
 		if (!inb) return null;
 		const ov = overlap(region, unit, g) as Region;
 		const origin = g.map((c, d) => c * (unit[d] as number));
+		const whole = ov.shape.every((n, d) => n === unit[d]);
+		if (whole) {
+			// The chunk is a run of the source bytes laid out as the chunk stores them: encode
+			// (or store) that run itself, when it never leaves this thread.
+			const from = src(ov.start);
+			const contiguous = ov.shape.every(
+				(n, d) => n === 1 || from.strides[d] === this.#unitStrides[d],
+			);
+			if (contiguous && (await this.#codec.encodesInPlace())) {
+				const at = from.base * meta.dtype.itemsize;
+				return from.bytes.subarray(at, at + this.#codec.chunkBytes);
+			}
+		}
 		let raw: Uint8Array | null = null;
 		if (!sameRegion(ov, inb)) {
 			const enc = await existing();
@@ -299,7 +312,7 @@ export class ChunkEngine {
 		}
 		if (!raw) {
 			raw = new Uint8Array(new ArrayBuffer(this.#codec.chunkBytes));
-			if (!ov.shape.every((n, d) => n === unit[d])) fillWith(raw, this.#fill);
+			if (!whole) fillWith(raw, this.#fill);
 		}
 		copyElements(
 			src(ov.start),
