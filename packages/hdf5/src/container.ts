@@ -21,6 +21,7 @@ import { ADAPTER } from "./errors.js";
 import { H5File } from "./file-handle.js";
 import { externalPrefix, externalTarget, linkAt } from "./links.js";
 import { joinPath, normalizePath } from "./paths.js";
+import { defaultReadWorkers } from "./read-pool.js";
 import { unlink } from "./unlink.js";
 
 /** Where a path leads after soft and (allowed) external links. */
@@ -105,11 +106,32 @@ export function openArrayIn(
 	if (!r.borrowed)
 		H5File.acquire(file.runtime, file.path, writable ? "a" : "r", file.target);
 	try {
-		return openDataset(r.file, r.path, { writable });
+		return openDataset(r.file, r.path, {
+			writable,
+			readWorkers: readWorkersOption(options.adapterOptions),
+		});
 	} catch (err) {
 		r.file.release();
 		throw err;
 	}
+}
+
+/**
+ * `adapterOptions.readWorkers`: worker threads decoding compressed chunks of read-only files
+ * (0 = none; default: one per available core, at most 4).
+ * @throws {UnsupportedError} not a non-negative integer.
+ */
+export function readWorkersOption(
+	adapterOptions: Readonly<Record<string, unknown>>,
+): number {
+	const v = adapterOptions.readWorkers;
+	if (v === undefined) return defaultReadWorkers();
+	if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 64)
+		throw new UnsupportedError(
+			`adapterOptions.readWorkers must be an integer from 0 to 64 (got ${JSON.stringify(v)})`,
+			{ adapter: ADAPTER },
+		);
+	return v;
 }
 
 /** The container driver of one open file (takes over one reference of `file`). */

@@ -36,6 +36,7 @@ import {
 	PIECE_BYTES,
 } from "./io-plan.js";
 import type { H5Filter } from "./module.js";
+import { readInWorkers, workerBoxes } from "./parallel-read.js";
 import { readRaw, readVlen, writeRaw, writeVlen } from "./raw-io.js";
 
 /** Options of {@link openDataset}. */
@@ -45,6 +46,11 @@ export interface DatasetOptions {
 	readonly pieceBytes?: number;
 	/** Target default block size. */
 	readonly blockBytes?: number;
+	/**
+	 * Worker threads for reads of compressed chunked data (read-only files only; 0 = read on
+	 * this thread). Default: none.
+	 */
+	readonly readWorkers?: number;
 }
 
 /** Opens the dataset at the absolute `path` of an open file (one reference of `file` is handed over). */
@@ -65,6 +71,7 @@ class Hdf5Dataset {
 	readonly #blockBytes: number | undefined;
 	readonly #filters: readonly H5Filter[];
 	readonly #swapped: boolean;
+	readonly #readWorkers: number;
 	#info: ArrayInfo;
 	#closed = false;
 
@@ -75,6 +82,7 @@ class Hdf5Dataset {
 		this.#writable = options.writable;
 		this.#pieceBytes = options.pieceBytes ?? PIECE_BYTES;
 		this.#blockBytes = options.blockBytes;
+		this.#readWorkers = options.readWorkers ?? 0;
 		const meta = file.call(`open ${path}`, (api, id) =>
 			api.get_dataset_metadata(id, path),
 		);
@@ -204,6 +212,7 @@ class Hdf5Dataset {
 			out.length,
 			`read buffer of ${out.length} bytes`,
 		);
+		if (await this.#readInWorkers(region, out, dtype, signal)) return;
 		await forEachPiece(
 			region,
 			dtype.itemsize,
@@ -222,6 +231,56 @@ class Hdf5Dataset {
 				if (this.#swapped) swapInPlace(dtype, dst);
 			},
 		);
+	}
+
+	// Compressed chunks decode in the file's read pool, when there is one and the box is big enough.
+	async #readInWorkers(
+		region: Region,
+		out: Uint8Array,
+		dtype: DType,
+		signal: AbortSignal | undefined,
+	): Promise<boolean> {
+		const chunks = this.#info.chunks;
+		if (
+			this.#readWorkers < 1 ||
+			this.#writable ||
+			chunks === null ||
+			this.#filters.length === 0
+		)
+			return false;
+		const boxes = workerBoxes(
+			region,
+			chunks,
+			dtype.itemsize,
+			this.#readWorkers,
+		);
+		const pool =
+			boxes.length > 0 ? this.#file.readPool(this.#readWorkers) : null;
+		if (pool === null) return false;
+		await readInWorkers(
+			{
+				pool,
+				path: this.#path,
+				region,
+				out,
+				itemsize: dtype.itemsize,
+				chunks,
+				signal,
+				inline: (box) => {
+					const bytes = new Uint8Array(shapeSize(box.shape) * dtype.itemsize);
+					this.#file.call(`read ${this.#path}`, (api, id) =>
+						readRaw(api, id, this.#path, box.start, box.shape, bytes),
+					);
+					return bytes;
+				},
+				// The binding hands big-endian data over as little-endian: restore the stored order.
+				fix: (bytes) => {
+					if (this.#swapped) swapInPlace(dtype, bytes);
+				},
+			},
+			boxes,
+		);
+		return true;
 	}
 
 	async write(

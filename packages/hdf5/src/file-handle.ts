@@ -9,6 +9,7 @@ import { resolve } from "node:path";
 import { ClosedError, fromNodeError, UnsupportedError } from "@arraystore/core";
 import { ADAPTER, translate } from "./errors.js";
 import type { H5Api, H5Runtime } from "./module.js";
+import { ReadPool } from "./read-pool.js";
 
 /** h5wasm access modes we use. */
 export type FileMode = "r" | "a" | "w";
@@ -26,6 +27,7 @@ export class H5File {
 	#writable: boolean;
 	#refs = 1;
 	#tainted = false;
+	#pool: ReadPool | null = null;
 
 	private constructor(
 		runtime: H5Runtime,
@@ -95,6 +97,17 @@ export class H5File {
 		return !this.#tainted;
 	}
 
+	/**
+	 * The pool of read workers of this file (created on first use with `size` workers), or null
+	 * while the file is open for writing: other h5wasm instances must never read a file this
+	 * one writes (HDF5's caches would disagree).
+	 */
+	readPool(size: number): ReadPool | null {
+		if (this.#writable || this.#refs <= 0 || size < 1) return null;
+		this.#pool ??= new ReadPool(this.path, size, this.runtime.pluginDir);
+		return this.#pool.usable ? this.#pool : null;
+	}
+
 	/** Runs an h5wasm call with the current id, translating failures. */
 	call<T>(what: string, fn: (api: H5Api, id: bigint) => T): T {
 		const id = this.id;
@@ -156,6 +169,7 @@ export class H5File {
 		this.#refs--;
 		if (this.#refs > 0) return;
 		open.delete(this.path);
+		this.#endPool();
 		const api = this.runtime.api;
 		try {
 			api.close_file(this.#id);
@@ -164,7 +178,14 @@ export class H5File {
 		}
 	}
 
+	#endPool(): void {
+		// terminate() settles asynchronously; nothing waits on it, and it never fails usefully.
+		void this.#pool?.close();
+		this.#pool = null;
+	}
+
 	#reopen(writable: boolean): void {
+		if (writable) this.#endPool();
 		const api = this.runtime.api;
 		this.call("close", () => api.close_file(this.#id));
 		this.#writable = writable;

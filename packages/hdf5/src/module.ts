@@ -149,6 +149,8 @@ export interface H5Runtime {
 	readonly api: H5Api;
 	/** Filter ids this module can run: HDF5's built-ins plus the installed plugins. */
 	readonly filters: ReadonlyMap<number, string>;
+	/** The h5wasm-plugins folder (null when the package is missing). */
+	readonly pluginDir: string | null;
 }
 
 /** HDF5's built-in filters (all compiled into h5wasm's libhdf5, szip through libaec). */
@@ -201,7 +203,7 @@ async function init(): Promise<H5Runtime> {
 			if (id !== undefined && name !== undefined) filters.set(id, name);
 		}
 	}
-	return { api, filters };
+	return { api, filters, pluginDir };
 }
 
 // h5wasm-plugins' own install_local_plugins does the same insert; resolving the folder here
