@@ -22,6 +22,7 @@ import {
 	prod,
 	sameRegion,
 } from "./grid.js";
+import { releaseEncoded } from "./kernel.js";
 import { type KeyedLock, runLimited } from "./lock.js";
 import type { ArrayMeta } from "./metadata.js";
 import {
@@ -353,8 +354,12 @@ export class ChunkEngine {
 			return;
 		}
 		const enc = await this.#codec.encode(raw, true);
-		signal?.throwIfAborted();
-		await this.#ctx.store.set(key, enc);
+		try {
+			signal?.throwIfAborted();
+			await this.#ctx.store.set(key, enc);
+		} finally {
+			releaseEncoded(enc);
+		}
 	}
 
 	async #writeShard(
@@ -410,6 +415,7 @@ export class ChunkEngine {
 			return;
 		}
 		const bytes = await assembleShard(plan, parts);
+		for (const p of parts) if (p) releaseEncoded(p);
 		signal?.throwIfAborted();
 		await this.#ctx.store.set(key, bytes);
 	}

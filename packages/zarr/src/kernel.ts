@@ -34,6 +34,8 @@ export interface CodecKernel {
 	threadPoolChain(chain: readonly KernelCodec[], native?: boolean): boolean;
 	/** Which native codec modules loaded. */
 	nativeCodecs(): { readonly zstd: boolean; readonly lz4: boolean };
+	/** Returns an encoded chunk that is no longer used to the kernel's buffer pool. */
+	release(bytes: Uint8Array): void;
 	crc32c(bytes: Uint8Array): number;
 }
 
@@ -56,11 +58,25 @@ export const WORKER_URL: URL = new URL(
 );
 
 let kernel: Promise<CodecKernel> | undefined;
+let loaded: CodecKernel | undefined;
 
 /** The kernel module, imported once (inline path, and crc32c of shard indexes). */
 export function loadKernel(): Promise<CodecKernel> {
-	kernel ??= import(/* @vite-ignore */ KERNEL_URL.href) as Promise<CodecKernel>;
+	kernel ??= (
+		import(/* @vite-ignore */ KERNEL_URL.href) as Promise<CodecKernel>
+	).then((k) => {
+		loaded = k;
+		return k;
+	});
 	return kernel;
+}
+
+/**
+ * Hands bytes an inline encode returned back to the kernel's buffer pool once they are
+ * written and no longer read (a no-op for anything else).
+ */
+export function releaseEncoded(bytes: Uint8Array): void {
+	loaded?.release(bytes);
 }
 
 /** Runs a task on the calling thread. */

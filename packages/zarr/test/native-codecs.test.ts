@@ -138,6 +138,54 @@ describe("zarr: native codec modules", () => {
 	});
 });
 
+describe("zarr: native codecs under concurrent writes", () => {
+	it("keeps every chunk intact while buffers are reused across arrays", async () => {
+		await using tmp = await tempDir();
+		const shape = [768, 512];
+		// 64 KiB chunks: coded on libuv's pool (native) or a worker (the rest).
+		const chunks = [128, 128];
+		const codecs = [
+			[{ name: "zstd", config: { level: 1 } }],
+			[{ name: "blosc", config: { cname: "lz4", clevel: 5, shuffle: 1 } }],
+			[{ name: "blosc", config: { cname: "zstd", clevel: 1, shuffle: 2 } }],
+			[{ name: "lz4" }],
+		];
+		const data = codecs.map((_, k) =>
+			new Float32Array(shape[0] * shape[1]).map(
+				(_, i) => Math.sin(i / (40 + k)) * 100 + (i % 7),
+			),
+		);
+		await Promise.all(
+			codecs.map(async (c, k) => {
+				await using a = await createZarr(tmp.join(`a${k}.zarr`), {
+					dtype: "<f4",
+					shape,
+					chunks,
+					codecs: c,
+					adapterOptions: { zarrFormat: 2 },
+				});
+				// Row slabs of 192: whole chunks and partial ones (read-modify-write).
+				const d = data[k] as Float32Array;
+				await Promise.all(
+					[0, 192, 384, 576].map((r) =>
+						a.write(
+							[{ start: r, stop: r + 192 }],
+							d.subarray(r * 512, (r + 192) * 512),
+						),
+					),
+				);
+			}),
+		);
+		for (const [k, d] of data.entries()) {
+			await using a = await openZarr(tmp.join(`a${k}.zarr`));
+			const got = (await a.read()).bytes;
+			expect(Buffer.from(got).equals(Buffer.from(d.buffer)), `array ${k}`).toBe(
+				true,
+			);
+		}
+	});
+});
+
 describe.skipIf(!hasNumcodecs)("zarr: zstd and lz4 against numcodecs", () => {
 	let tmp: TempDir;
 	let cases: Case[] = [];

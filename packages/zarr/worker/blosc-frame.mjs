@@ -16,6 +16,8 @@
 // run (blosclz, lz4hc encoding, snappy) answer null: the kernel uses the WebAssembly blosc.
 //
 // Plain JavaScript: it runs in the codec worker threads too (see codec-kernel.mjs).
+
+import { give, take } from "./buffer-pool.mjs";
 import {
 	lz4BlockCompress,
 	lz4BlockDecompress,
@@ -133,7 +135,7 @@ export async function bloscEncode(bytes, config) {
 	// Shuffle every block into one scratch buffer at the block's own offset.
 	let shuffled = bytes;
 	if ((flags & DOSHUFFLE && ts > 1) || flags & DOBITSHUFFLE) {
-		shuffled = new Uint8Array(nbytes);
+		shuffled = take(nbytes);
 		for (let j = 0; j < nblocks; j++) {
 			const lo = j * bs;
 			const hi = Math.min(nbytes, lo + bs);
@@ -160,7 +162,10 @@ export async function bloscEncode(bytes, config) {
 	// Settle every split before failing: no rejection is left unobserved.
 	const settled = await Promise.allSettled(splits.map((s) => s.out));
 	const failed = settled.find((r) => r.status === "rejected");
-	if (failed) throw failed.reason;
+	if (failed) {
+		give(shuffled);
+		throw failed.reason;
+	}
 	let total = HEADER + 4 * nblocks;
 	for (const [i, s] of splits.entries()) {
 		s.out = settled[i].value;
@@ -169,8 +174,11 @@ export async function bloscEncode(bytes, config) {
 		total += 4 + s.out.length;
 	}
 	// Not worth it: store the buffer as it is, as c-blosc does.
-	if (total > nbytes + HEADER) return memcpyed(bytes, flags, ts, bs);
-	const out = new Uint8Array(total);
+	if (total > nbytes + HEADER) {
+		give(shuffled);
+		return memcpyed(bytes, flags, ts, bs);
+	}
+	const out = take(total);
 	header(out, flags, ts, nbytes, bs, total);
 	let at = HEADER + 4 * nblocks;
 	let block = -1;
@@ -183,6 +191,7 @@ export async function bloscEncode(bytes, config) {
 		out.set(s.out, at + 4);
 		at += 4 + s.out.length;
 	}
+	give(shuffled);
 	return out;
 }
 
@@ -197,7 +206,7 @@ function header(out, flags, ts, nbytes, bs, cbytes) {
 }
 
 function memcpyed(bytes, flags, ts, bs) {
-	const out = new Uint8Array(HEADER + bytes.length);
+	const out = take(HEADER + bytes.length);
 	header(out, flags | MEMCPYED, ts, bytes.length, bs, out.length);
 	out.set(bytes, HEADER);
 	return out;
@@ -252,17 +261,61 @@ export async function bloscDecode(bytes, limit) {
 	const nblocks = Math.ceil(nbytes / bs);
 	if (nblocks > Math.floor((cbytes - HEADER) / 4))
 		throw new Error("blosc: block offsets exceed the frame");
-	const dontSplit = flags & DONT_SPLIT;
+	const geometry = { nbytes, bs, ts, cbytes, dontSplit: flags & DONT_SPLIT };
 	const doShuffle = flags & DOSHUFFLE && ts > 1;
 	const doBit = flags & DOBITSHUFFLE;
 	const out = new Uint8Array(nbytes);
 	// Splits land in `tmp` when the block is shuffled, straight in `out` otherwise.
-	const tmp = doShuffle || doBit ? new Uint8Array(nbytes) : out;
+	const tmp = doShuffle || doBit ? take(nbytes) : out;
+	try {
+		const packed = placeSplits(bytes, tmp, geometry);
+		// zstd splits the native decoder may not take (see zstdRoute): another decoder.
+		if (flags >> 5 === 4) {
+			const routes = packed.map(({ src, dst }) => zstdRoute(src, dst.length));
+			if (routes.includes("refuse"))
+				throw new Error("blosc: a zstd split declares more than its size");
+			if (routes.includes("fallback")) return null;
+		}
+		const jobs = packed.map(({ src, dst }) =>
+			decompress(src, dst.length).then((b) => {
+				if (b.length !== dst.length)
+					throw new Error(
+						`blosc: split decodes to ${b.length} bytes, not ${dst.length}`,
+					);
+				dst.set(b);
+			}),
+		);
+		// Settle every job before failing, so none writes into a buffer after we return.
+		const settled = await Promise.allSettled(jobs);
+		const failed = settled.find((r) => r.status === "rejected");
+		if (failed) throw failed.reason;
+		if (tmp !== out) {
+			for (let j = 0; j < nblocks; j++) {
+				const lo = j * bs;
+				const hi = Math.min(nbytes, lo + bs);
+				const src = tmp.subarray(lo, hi);
+				const dst = out.subarray(lo, hi);
+				if (doShuffle) byteUnshuffle(src, dst, ts);
+				else if (hi - lo >= ts) bitUnshuffle(src, dst, ts);
+				else dst.set(src);
+			}
+		}
+		return out;
+	} finally {
+		if (tmp !== out) give(tmp);
+	}
+}
+
+// Reads the block offsets and split sizes of a frame: stored splits are copied into `tmp`
+// now, compressed ones come back as `{ src, dst }` for the decoder.
+function placeSplits(bytes, tmp, { nbytes, bs, ts, cbytes, dontSplit }) {
+	const nblocks = Math.ceil(nbytes / bs);
 	const packed = [];
 	for (let j = 0; j < nblocks; j++) {
 		const lo = j * bs;
 		const bsize = Math.min(bs, nbytes - lo);
 		const leftover = bsize < bs;
+		// c-blosc 1.x: split unless the frame says not to (older frames: by the same rule).
 		const nsplits =
 			!dontSplit &&
 			ts <= MAX_SPLITS &&
@@ -286,36 +339,5 @@ export async function bloscDecode(bytes, limit) {
 			at += cb;
 		}
 	}
-	// zstd splits the native decoder may not take (see zstdRoute): another decoder.
-	if (flags >> 5 === 4) {
-		const routes = packed.map(({ src, dst }) => zstdRoute(src, dst.length));
-		if (routes.includes("refuse"))
-			throw new Error("blosc: a zstd split declares more than its size");
-		if (routes.includes("fallback")) return null;
-	}
-	const jobs = packed.map(({ src, dst }) =>
-		decompress(src, dst.length).then((b) => {
-			if (b.length !== dst.length)
-				throw new Error(
-					`blosc: split decodes to ${b.length} bytes, not ${dst.length}`,
-				);
-			dst.set(b);
-		}),
-	);
-	// Settle every job before failing, so none writes into a buffer after we return.
-	const settled = await Promise.allSettled(jobs);
-	const failed = settled.find((s) => s.status === "rejected");
-	if (failed) throw failed.reason;
-	if (tmp !== out) {
-		for (let j = 0; j < nblocks; j++) {
-			const lo = j * bs;
-			const hi = Math.min(nbytes, lo + bs);
-			const src = tmp.subarray(lo, hi);
-			const dst = out.subarray(lo, hi);
-			if (doShuffle) byteUnshuffle(src, dst, ts);
-			else if (hi - lo >= ts) bitUnshuffle(src, dst, ts);
-			else dst.set(src);
-		}
-	}
-	return out;
+	return packed;
 }

@@ -13,6 +13,7 @@
 // encoder and checks the checksum on decode.
 import { registry } from "zarrita";
 import { bloscDecode, bloscEncode, bloscEncodes } from "./blosc-frame.mjs";
+import { give } from "./buffer-pool.mjs";
 import {
 	lz4Compress,
 	lz4Decompress,
@@ -359,6 +360,14 @@ export function threadPoolChain(chain, native = true) {
 				return false;
 		}
 	});
+}
+
+/**
+ * Hands an encoded chunk back once it is written: buffers the kernel's pool lent go back to
+ * it (see buffer-pool.mjs), anything else is left to the collector.
+ */
+export function release(bytes) {
+	give(bytes);
 }
 
 /** Which native modules loaded (for tests and diagnostics). */

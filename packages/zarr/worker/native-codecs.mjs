@@ -7,6 +7,7 @@
 import { createRequire } from "node:module";
 import { promisify } from "node:util";
 import zlib from "node:zlib";
+import { give, take } from "./buffer-pool.mjs";
 import { withContentSize, zstdSizes } from "./zstd-frame.mjs";
 
 const require = createRequire(import.meta.url);
@@ -64,7 +65,7 @@ export async function zstdCompress(bytes, level) {
 	const z = nativeZstd();
 	const l = Math.max(ZSTD_MIN_LEVEL, Math.min(ZSTD_MAX_LEVEL, level));
 	const out = u8(await z.compress(bytes, l));
-	return withContentSize(out, bytes.length);
+	return withContentSize(out, bytes.length, take);
 }
 
 /**
@@ -114,10 +115,15 @@ export async function lz4BlockCompress(bytes) {
 
 /** Decodes a raw LZ4 block of exactly `size` bytes. */
 export async function lz4BlockDecompress(block, size) {
-	const framed = new Uint8Array(block.length + 4);
+	const framed = take(block.length + 4);
 	new DataView(framed.buffer).setUint32(0, size, true);
 	framed.set(block, 4);
-	const out = await lz4Decompress(framed);
+	let out;
+	try {
+		out = await lz4Decompress(framed);
+	} finally {
+		give(framed);
+	}
 	if (out.length !== size)
 		throw new Error(`lz4: block decodes to ${out.length} bytes, not ${size}`);
 	return out;

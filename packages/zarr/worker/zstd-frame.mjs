@@ -111,16 +111,16 @@ export function zstdSizes(b) {
 }
 
 /**
- * `frame` (one zstd frame of `size` decoded bytes) with its Frame_Content_Size set. Returns
- * `frame` itself when it has one already.
+ * `frame` (one zstd frame of `size` decoded bytes) with its Frame_Content_Size set, in a
+ * buffer from `alloc`. Returns `frame` itself when it has one already.
  */
-export function withContentSize(frame, size) {
+export function withContentSize(frame, size, alloc = (n) => new Uint8Array(n)) {
 	const h = frameHeader(frame, 0);
 	if (h === null || h.fcsLen > 0) return frame;
 	// 4-byte field up to 4 GiB, 8 bytes beyond (the 2-byte form is offset by 256: avoid it).
 	const len = size <= 0xffffffff ? 4 : 8;
 	const flag = len === 4 ? 2 : 3;
-	const out = new Uint8Array(frame.length + len);
+	const out = alloc(frame.length + len);
 	out.set(frame.subarray(0, h.headerEnd), 0);
 	out[4] = (h.fhd & 0x3f) | (flag << 6);
 	let v = size;
