@@ -3,7 +3,8 @@
 //
 //   pnpm --filter @arraystore/zarr bench            (builds dist/, then runs this)
 //   BENCH_MB=512 BENCH_RUNS=3 node bench/write-throughput.mjs
-//                       (array size in MiB, default 256; best of BENCH_RUNS runs, default 2)
+//                       (array size in MiB, default 256; best of BENCH_RUNS runs, default 2;
+//                        BENCH_INFLIGHT block writes in flight, default 2 as the copy engine)
 //
 // Runs on the built package (dist/): Node 20 cannot load the TypeScript sources directly.
 import { spawnSync } from "node:child_process";
@@ -12,6 +13,7 @@ import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createArrayStore, parseDType } from "@arraystore/core";
 import { createZarrAdapter } from "../dist/index.js";
+import { nativeCodecs } from "../worker/codec-kernel.mjs";
 
 const MB = 1024 * 1024;
 const sizeMB = Number(process.env.BENCH_MB ?? 256);
@@ -23,6 +25,7 @@ const chunks = [256, 1024]; // 1 MiB float32 chunks
 const bytes = rows * cols * 4;
 const cores = availableParallelism();
 const python = process.env.ARRAYSTORE_PYTHON ?? "python3";
+const inflight = Math.max(1, Number(process.env.BENCH_INFLIGHT ?? 2));
 
 const CONFIGS = [
 	{
@@ -86,16 +89,23 @@ async function ours(dir, config, workers, data) {
 		mode: "w+",
 		capabilities: adapter.capabilities,
 	});
-	// Stream in the store's default blocks, as the copy engine does.
+	// Stream in the store's default blocks with `inflight` writes at once, as the copy
+	// engine does.
 	const blockRows = store.info.blockShape[0];
 	const rowBytes = cols * 4;
+	const running = new Set();
 	for (let r = 0; r < rows; r += blockRows) {
 		const n = Math.min(blockRows, rows - r);
-		await store.write(
-			[{ start: r, stop: r + n }],
-			new Float32Array(data.buffer, r * rowBytes, n * cols),
-		);
+		const p = store
+			.write(
+				[{ start: r, stop: r + n }],
+				new Float32Array(data.buffer, r * rowBytes, n * cols),
+			)
+			.finally(() => running.delete(p));
+		running.add(p);
+		if (running.size >= inflight) await Promise.race(running);
 	}
+	await Promise.all(running);
 	await store.close();
 	const cpu = process.cpuUsage(c0);
 	return {
@@ -139,7 +149,7 @@ try {
 	const data = makeData();
 	await writeFile(join(dir, "data.bin"), data);
 	console.log(
-		`array ${rows}×${cols} float32 (${(bytes / MB).toFixed(0)} MiB), chunks ${chunks.join("×")} (1 MiB), ${cores} cores, best of ${runs} runs, load average ${loadavg()[0].toFixed(1)}\n`,
+		`array ${rows}×${cols} float32 (${(bytes / MB).toFixed(0)} MiB), chunks ${chunks.join("×")} (1 MiB), ${cores} cores, ${inflight} block write(s) in flight, best of ${runs} runs, load average ${loadavg()[0].toFixed(1)}\n`,
 	);
 	const results = [];
 	const written = [];
@@ -209,6 +219,9 @@ try {
 			`| ${r.config} | ${r.who} | ${r.seconds.toFixed(2)} | ${mbps(r.seconds).toFixed(0)} | ${one ? (one.seconds / r.seconds).toFixed(2) : "-"}× | ${tsr ? (tsr.seconds / r.seconds).toFixed(2) : "-"}× | ${((r.cpu * 1000) / (bytes / MB)).toFixed(1)} |`,
 		);
 	}
+	console.log(
+		`\nload average at the end ${loadavg()[0].toFixed(1)}; native codec modules: ${JSON.stringify(nativeCodecs())}`,
+	);
 	// Wall-clock numbers follow the machine's load; CPU per MiB (all threads of the process)
 	// shows the cost of the pipeline itself.
 	if (ts) {

@@ -155,6 +155,8 @@ export class ChunkEngine {
 			ov.shape,
 			itemsize,
 		);
+		// Copied out: a buffer the kernel's pool lent goes back to it.
+		releaseEncoded(raw);
 	}
 
 	async #readShard(

@@ -72,8 +72,8 @@ export function loadKernel(): Promise<CodecKernel> {
 }
 
 /**
- * Hands bytes an inline encode returned back to the kernel's buffer pool once they are
- * written and no longer read (a no-op for anything else).
+ * Hands bytes an inline encode or decode returned back to the kernel's buffer pool once
+ * nothing reads them any more (a no-op for anything else).
  */
 export function releaseEncoded(bytes: Uint8Array): void {
 	loaded?.release(bytes);

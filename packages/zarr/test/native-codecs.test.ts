@@ -149,10 +149,20 @@ describe("zarr: native codecs under concurrent writes", () => {
 			[{ name: "blosc", config: { cname: "lz4", clevel: 5, shuffle: 1 } }],
 			[{ name: "blosc", config: { cname: "zstd", clevel: 1, shuffle: 2 } }],
 			[{ name: "lz4" }],
+			[{ name: "blosc", config: { cname: "zlib", clevel: 1, shuffle: 0 } }],
+			[{ name: "blosc", config: { cname: "lz4", clevel: 5, shuffle: 0 } }],
 		];
+		// Smooth data, and noise for the last two (blosc then stores chunks uncompressed).
+		let seed = 99;
+		const noise = () => {
+			seed = (seed * 1103515245 + 12345) >>> 0;
+			return seed / 2 ** 32;
+		};
 		const data = codecs.map((_, k) =>
-			new Float32Array(shape[0] * shape[1]).map(
-				(_, i) => Math.sin(i / (40 + k)) * 100 + (i % 7),
+			new Float32Array(768 * 512).map((_, i) =>
+				k < codecs.length - 2
+					? Math.sin(i / (40 + k)) * 100 + (i % 7)
+					: noise() * 1e9,
 			),
 		);
 		await Promise.all(
@@ -180,6 +190,50 @@ describe("zarr: native codecs under concurrent writes", () => {
 			await using a = await openZarr(tmp.join(`a${k}.zarr`));
 			const got = (await a.read()).bytes;
 			expect(Buffer.from(got).equals(Buffer.from(d.buffer)), `array ${k}`).toBe(
+				true,
+			);
+		}
+	});
+});
+
+describe("zarr: native codecs rewriting chunks", () => {
+	it("re-encodes decoded chunks that no longer compress", async () => {
+		await using tmp = await tempDir();
+		// Compressible chunks, then a partial write of noise: each chunk is decoded (into a
+		// pooled buffer), patched and stored uncompressed by blosc — in a buffer of the same
+		// pool size class, which must not be the one it copies from.
+		for (const cname of ["lz4", "zlib"]) {
+			const target = tmp.join(`${cname}.zarr`);
+			const want = new Float32Array(256 * 256).fill(1.5);
+			await using a = await createZarr(target, {
+				dtype: "<f4",
+				shape: [256, 256],
+				chunks: [64, 64],
+				codecs: [{ name: "blosc", config: { cname, clevel: 5, shuffle: 0 } }],
+				adapterOptions: { zarrFormat: 2 },
+			});
+			await a.write([], want);
+			// Noise everywhere but the last column: a partial write of every chunk.
+			let seed = 7;
+			const bits = new Uint32Array(256 * 255).map(() => {
+				seed ^= seed << 13;
+				seed ^= seed >>> 17;
+				seed ^= seed << 5;
+				return (seed >>> 0) & 0x3fffffff;
+			});
+			const noise = new Float32Array(bits.buffer);
+			for (let r = 0; r < 256; r++)
+				want.set(noise.subarray(r * 255, (r + 1) * 255), r * 256);
+			await a.write(
+				[
+					{ start: 0, stop: 256 },
+					{ start: 0, stop: 255 },
+				],
+				noise,
+			);
+			await using b = await openZarr(target);
+			const got = (await b.read()).bytes;
+			expect(Buffer.from(got).equals(Buffer.from(want.buffer)), cname).toBe(
 				true,
 			);
 		}

@@ -163,7 +163,7 @@ export async function bloscEncode(bytes, config) {
 	const settled = await Promise.allSettled(splits.map((s) => s.out));
 	const failed = settled.find((r) => r.status === "rejected");
 	if (failed) {
-		give(shuffled);
+		if (shuffled !== bytes) give(shuffled);
 		throw failed.reason;
 	}
 	let total = HEADER + 4 * nblocks;
@@ -175,7 +175,7 @@ export async function bloscEncode(bytes, config) {
 	}
 	// Not worth it: store the buffer as it is, as c-blosc does.
 	if (total > nbytes + HEADER) {
-		give(shuffled);
+		if (shuffled !== bytes) give(shuffled);
 		return memcpyed(bytes, flags, ts, bs);
 	}
 	const out = take(total);
@@ -191,7 +191,7 @@ export async function bloscEncode(bytes, config) {
 		out.set(s.out, at + 4);
 		at += 4 + s.out.length;
 	}
-	give(shuffled);
+	if (shuffled !== bytes) give(shuffled);
 	return out;
 }
 
@@ -264,7 +264,7 @@ export async function bloscDecode(bytes, limit) {
 	const geometry = { nbytes, bs, ts, cbytes, dontSplit: flags & DONT_SPLIT };
 	const doShuffle = flags & DOSHUFFLE && ts > 1;
 	const doBit = flags & DOBITSHUFFLE;
-	const out = new Uint8Array(nbytes);
+	const out = take(nbytes);
 	// Splits land in `tmp` when the block is shuffled, straight in `out` otherwise.
 	const tmp = doShuffle || doBit ? take(nbytes) : out;
 	try {
