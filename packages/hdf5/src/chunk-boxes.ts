@@ -83,8 +83,18 @@ export function chunkBoxes(
 	itemsize: number,
 	target: number,
 ): ChunkBox[] {
+	return gridBoxes(region, boxSteps(region, chunks, itemsize, target));
+}
+
+/**
+ * The boxes of `region` cut at multiples of `steps` (absolute coordinates; a step equal to the
+ * region's extent leaves that dimension whole), in C order.
+ */
+export function gridBoxes(
+	region: Region,
+	steps: readonly number[],
+): ChunkBox[] {
 	if (region.shape.some((s) => s === 0)) return [];
-	const steps = boxSteps(region, chunks, itemsize, target);
 	const perDim = region.shape.map((len, d) =>
 		cuts(
 			region.start[d] as number,

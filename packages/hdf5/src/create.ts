@@ -31,10 +31,16 @@ import type { H5File } from "./file-handle.js";
 import { encodeScalar } from "./fill-value.js";
 import { pipelineFor, type WriteFilter } from "./filters.js";
 import { patchDataset } from "./header-patch.js";
+import { JS_FILTER_ID } from "./js-filter.js";
 import { linkAt } from "./links.js";
 import { encodeDatatype, encodePipeline } from "./messages.js";
 import type { H5WriteMetadata } from "./module.js";
 import { parentPath } from "./paths.js";
+import {
+	type DeflatePlan,
+	deflatePlan,
+	jsFilterValues,
+} from "./transient-pipeline.js";
 import { unlink } from "./unlink.js";
 
 const UNLIMITED = 0xffffffffffffffffn;
@@ -266,7 +272,13 @@ export function createDataset(
 	let compression = 0;
 	let compressionOpts: number[] = [];
 	let pipeline: ((current: Uint8Array) => Uint8Array) | undefined;
-	if (filters.length > 0) {
+	const plan = fastDeflate(filters, file, options);
+	if (plan !== null) {
+		// Chunks are deflated by Node's zlib through the JavaScript filter; the dataset gets its
+		// standard pipeline when the file is flushed or closed (transient-pipeline.ts).
+		compression = JS_FILTER_ID;
+		compressionOpts = jsFilterValues(plan);
+	} else if (filters.length > 0) {
 		// The filter HDF5 must set up itself (its set_local computes parameters) is created
 		// natively; the rest of the pipeline, and h5py's flags (optional, so a chunk that does not
 		// compress is stored as is), are patched in afterwards.
@@ -358,6 +370,20 @@ export function createDataset(
 		}
 		throw err;
 	}
+}
+
+/**
+ * The JavaScript deflate plan for `filters`, or null: when the filter is registered, the
+ * pipeline is deflate or shuffle + deflate, and `adapterOptions.nodeDeflate` is not false.
+ */
+function fastDeflate(
+	filters: readonly WriteFilter[],
+	file: H5File,
+	options: DriverCreateOptions,
+): DeflatePlan | null {
+	if (!file.runtime.jsFilter || options.adapterOptions?.nodeDeflate === false)
+		return null;
+	return deflatePlan(filters);
 }
 
 function anchorValues(pipeline: Uint8Array, id: number): number[] {

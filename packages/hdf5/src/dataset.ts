@@ -24,20 +24,28 @@ import {
 	UnsupportedError,
 } from "@arraystore/core";
 import { readAttrs, writeAttrs } from "./attrs.js";
+import { writeAhead } from "./chunk-encoder.js";
 import { mapType } from "./dtype-read.js";
 import { ADAPTER } from "./errors.js";
 import type { H5File } from "./file-handle.js";
 import { codecsOf, missingFilter, missingFilterError } from "./filters.js";
-import { readFillBytes, readOpaqueTag } from "./header-patch.js";
+import { objectAddress, readFillBytes, readOpaqueTag } from "./header-patch.js";
 import {
 	blockShapeFor,
 	checkRegion,
 	forEachPiece,
 	PIECE_BYTES,
+	type Piece,
 } from "./io-plan.js";
+import { encodedChunks, JS_FILTER_ID } from "./js-filter.js";
 import type { H5Filter } from "./module.js";
 import { readInWorkers, workerBoxes } from "./parallel-read.js";
 import { readRaw, readVlen, writeRaw, writeVlen } from "./raw-io.js";
+import {
+	type DeflatePlan,
+	finalPipeline,
+	planOf,
+} from "./transient-pipeline.js";
 
 /** Options of {@link openDataset}. */
 export interface DatasetOptions {
@@ -72,6 +80,8 @@ class Hdf5Dataset {
 	readonly #filters: readonly H5Filter[];
 	readonly #swapped: boolean;
 	readonly #readWorkers: number;
+	/** Set when chunks are written through the JavaScript deflate (transient-pipeline.ts). */
+	readonly #plan: DeflatePlan | null;
 	#info: ArrayInfo;
 	#closed = false;
 
@@ -94,6 +104,17 @@ class Hdf5Dataset {
 				`${this.#target}: datasets with a null dataspace hold no elements`,
 				{ adapter: ADAPTER, target: this.#target },
 			);
+		}
+		this.#plan = this.#writable ? planOf(this.#filters) : null;
+		if (this.#plan !== null && file.transient(path) === undefined) {
+			// Its pipeline is the JavaScript filter now (created so, or left so by a crash).
+			file.addTransient(path, {
+				...this.#plan,
+				address: objectAddress(file, path),
+				final: finalPipeline(this.#plan),
+				fast: null,
+				state: "fast",
+			});
 		}
 		const mapped = mapType(meta, this.#target);
 		const { readsSwapped } = mapped;
@@ -241,11 +262,13 @@ class Hdf5Dataset {
 		signal: AbortSignal | undefined,
 	): Promise<boolean> {
 		const chunks = this.#info.chunks;
+		// Workers run plain h5wasm: they cannot run the JavaScript filter.
 		if (
 			this.#readWorkers < 1 ||
 			this.#writable ||
 			chunks === null ||
-			this.#filters.length === 0
+			this.#filters.length === 0 ||
+			this.#filters.some((f) => f.id === JS_FILTER_ID)
 		)
 			return false;
 		const boxes = workerBoxes(
@@ -294,25 +317,41 @@ class Hdf5Dataset {
 			bytes.length,
 			`${bytes.length} bytes`,
 		);
+		const transfer = (piece: Piece, part: Uint8Array): void => {
+			let src = part;
+			if (this.#swapped) {
+				src = part.slice();
+				swapInPlace(dtype, src);
+			}
+			this.#file.call(`write ${this.#path}`, (api, id) =>
+				writeRaw(api, id, this.#path, piece.start, piece.shape, src),
+			);
+		};
+		const chunks = this.#info.chunks;
+		if (this.#plan !== null && chunks !== null) {
+			this.#file.fastPipeline(this.#path);
+			await writeAhead({
+				plan: this.#plan,
+				chunks,
+				itemsize: dtype.itemsize,
+				region,
+				bytes,
+				signal,
+				transfer,
+			});
+			return;
+		}
 		await forEachPiece(
 			region,
 			dtype.itemsize,
 			this.#pieceBytes,
-			this.#info.chunks,
+			chunks,
 			signal,
-			(piece) => {
-				let src = bytes.subarray(
-					piece.byteOffset,
-					piece.byteOffset + piece.byteLength,
-				);
-				if (this.#swapped) {
-					src = src.slice();
-					swapInPlace(dtype, src);
-				}
-				this.#file.call(`write ${this.#path}`, (api, id) =>
-					writeRaw(api, id, this.#path, piece.start, piece.shape, src),
-				);
-			},
+			(piece) =>
+				transfer(
+					piece,
+					bytes.subarray(piece.byteOffset, piece.byteOffset + piece.byteLength),
+				),
 		);
 	}
 
@@ -427,6 +466,8 @@ class Hdf5Dataset {
 	async close(): Promise<void> {
 		if (this.#closed) return;
 		this.#closed = true;
+		// Chunks encoded ahead for a write that was abandoned are of no further use.
+		if (this.#plan !== null) encodedChunks.clear();
 		try {
 			if (this.#writable) this.#file.flush();
 		} finally {

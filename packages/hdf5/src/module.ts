@@ -4,10 +4,14 @@
  * the plugin search path. Everything that touches h5wasm's internal (module-level) API goes
  * through the narrow {@link H5Api} type declared here, so a version bump shows up in one file.
  */
-import { readdirSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Metadata } from "h5wasm/node";
+import { instantiateH5wasm, type SharedWasm } from "./h5wasm-instance.js";
+import { PLUGIN_FILE } from "./h5z-plugin.js";
+import { filterImports, JS_FILTER_ID } from "./js-filter.js";
 
 /** One filter of a dataset's pipeline, as h5wasm reports it. */
 export interface H5Filter {
@@ -45,6 +49,8 @@ export interface H5Api {
 	readonly MAXIMUM_MEMORY: number;
 	_malloc(n: number): number;
 	_free(ptr: number): void;
+	_H5allocate_memory(size: number, clear: number): number;
+	_H5free_memory(ptr: number): number;
 	open(
 		path: string,
 		mode: number,
@@ -151,6 +157,10 @@ export interface H5Runtime {
 	readonly filters: ReadonlyMap<number, string>;
 	/** The h5wasm-plugins folder (null when the package is missing). */
 	readonly pluginDir: string | null;
+	/** True when the JavaScript deflate filter (js-filter.ts) is registered. */
+	readonly jsFilter: boolean;
+	/** The compiled module, for read workers (null: they load h5wasm themselves). */
+	readonly shared: SharedWasm | null;
 }
 
 /** HDF5's built-in filters (all compiled into h5wasm's libhdf5, szip through libaec). */
@@ -190,8 +200,7 @@ export function loadH5(): Promise<H5Runtime> {
 }
 
 async function init(): Promise<H5Runtime> {
-	const h5wasm = await import("h5wasm/node");
-	const api = (await h5wasm.ready) as unknown as H5Api;
+	const { api, env, shared } = await instantiateH5wasm();
 	api.activate_throwing_error_handler();
 	const filters = new Map(BUILTIN_FILTERS);
 	const pluginDir = findPluginDir();
@@ -203,7 +212,16 @@ async function init(): Promise<H5Runtime> {
 			if (id !== undefined && name !== undefined) filters.set(id, name);
 		}
 	}
-	return { api, filters, pluginDir };
+	// Our side module sits alone in its folder, searched first: looking up any other filter
+	// then loads only it, not every h5wasm plugin.
+	const ownDir = fileURLToPath(new URL("../plugin/", import.meta.url));
+	const jsFilter = env !== null && existsSync(join(ownDir, PLUGIN_FILE));
+	if (jsFilter && env !== null) {
+		Object.assign(env, filterImports(api));
+		api.insert_plugin_search_path(ownDir, 0);
+		filters.set(JS_FILTER_ID, "arraystore-deflate");
+	}
+	return { api, filters, pluginDir, jsFilter, shared };
 }
 
 // h5wasm-plugins' own install_local_plugins does the same insert; resolving the folder here

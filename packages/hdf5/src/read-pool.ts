@@ -59,6 +59,15 @@ type Reply =
 
 const WORKER_URL = new URL("../worker/read-worker.mjs", import.meta.url);
 
+/** What a pool needs of the main module. */
+export interface PoolRuntime {
+	readonly pluginDir: string | null;
+	readonly shared: {
+		readonly factory: string;
+		readonly module: unknown;
+	} | null;
+}
+
 /** A failure of the pool itself (not of one read): the caller reads inline instead. */
 export class PoolError extends Error {
 	override readonly name = "PoolError";
@@ -68,7 +77,7 @@ export class PoolError extends Error {
 export class ReadPool {
 	readonly file: string;
 	readonly size: number;
-	readonly #pluginDir: string | null;
+	readonly #runtime: PoolRuntime;
 	readonly #slots: Slot[] = [];
 	readonly #queue: Task[] = [];
 	// Transfer buffers handed back by readers (see recycle): steady reads allocate nothing.
@@ -77,10 +86,10 @@ export class ReadPool {
 	#broken: string | null = null;
 	#closed = false;
 
-	constructor(file: string, size: number, pluginDir: string | null) {
+	constructor(file: string, size: number, runtime: PoolRuntime) {
 		this.file = file;
 		this.size = Math.max(1, Math.floor(size));
-		this.#pluginDir = pluginDir;
+		this.#runtime = runtime;
 	}
 
 	/** False once closed or after a worker failed to start or died. */
@@ -155,8 +164,11 @@ export class ReadPool {
 			const worker = new Worker(WORKER_URL, {
 				workerData: {
 					file: this.file,
-					pluginDir: this.#pluginDir,
+					pluginDir: this.#runtime.pluginDir,
 					maxBytes: WORKER_READ_BYTES,
+					// main's compiled module: no compile per worker, and its code is shared.
+					factory: this.#runtime.shared?.factory ?? null,
+					module: this.#runtime.shared?.module ?? null,
 				},
 				// The worker's own V8 heap holds only one piece at a time.
 				resourceLimits: { maxOldGenerationSizeMb: 64 },

@@ -232,7 +232,10 @@ describe("hdf5: chunk boxes", () => {
 
 describe("hdf5: a broken read pool", () => {
 	it("refuses reads with PoolError when its workers cannot open the file", async () => {
-		const pool = new ReadPool("/nonexistent/file.h5", 1, null);
+		const pool = new ReadPool("/nonexistent/file.h5", 1, {
+			pluginDir: null,
+			shared: null,
+		});
 		await expect(pool.read("/x", [0], [4], 16)).rejects.toBeInstanceOf(
 			PoolError,
 		);
@@ -242,7 +245,10 @@ describe("hdf5: a broken read pool", () => {
 	});
 
 	it("reads the boxes inline instead", async () => {
-		const pool = new ReadPool("/nonexistent/file.h5", 1, null);
+		const pool = new ReadPool("/nonexistent/file.h5", 1, {
+			pluginDir: null,
+			shared: null,
+		});
 		const region = { start: [0, 0], shape: [8, 8] };
 		const out = new Uint8Array(64);
 		const boxes = chunkBoxes(region, [4, 4], 1, 16);

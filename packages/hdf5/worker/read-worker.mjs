@@ -46,9 +46,28 @@ function read({ path, start, shape, nbytes, buffer }) {
 	return out;
 }
 
-try {
+// h5wasm from main's compiled module when given (no compile, shared code), else its own.
+async function load() {
+	const { factory, module } = workerData;
+	if (factory && module) {
+		const { pathToFileURL } = await import("node:url");
+		const { default: create } = await import(pathToFileURL(factory).href);
+		return create({
+			noInitialRun: true,
+			instantiateWasm(imports, done) {
+				WebAssembly.instantiate(module, imports).then((instance) =>
+					done(instance, module),
+				);
+				return {};
+			},
+		});
+	}
 	const h5wasm = await import("h5wasm/node");
-	api = await h5wasm.ready;
+	return h5wasm.ready;
+}
+
+try {
+	api = await load();
 	api.activate_throwing_error_handler();
 	if (pluginDir) api.insert_plugin_search_path(pluginDir, 0);
 	fileId = api.open(file, api.H5F_ACC_RDONLY, false, -1, -1);
