@@ -1,5 +1,5 @@
-// Write throughput of the Zarr adapter (zstd and blosc, one worker and all workers) beside
-// tensorstore writing the same data with the same metadata, in one run.
+// Write and read throughput of the Zarr adapter (zstd and blosc, one worker and all workers)
+// beside tensorstore writing and reading the same data with the same metadata, in one run.
 //
 //   pnpm --filter @arraystore/zarr bench            (builds dist/, then runs this)
 //   BENCH_MB=512 BENCH_RUNS=3 node bench/write-throughput.mjs
@@ -115,12 +115,49 @@ async function ours(dir, config, workers, data) {
 	};
 }
 
+// Reads a whole array back in the store's default blocks (as the copy engine streams a
+// source), checking every block against the data.
+async function oursRead(target, workers, data) {
+	const adapter = createZarrAdapter({ workers });
+	const t0 = performance.now();
+	const c0 = process.cpuUsage();
+	const driver = await adapter.open(target, {
+		path: "",
+		mode: "r",
+		adapterOptions: {},
+	});
+	const store = createArrayStore(driver, {
+		format: "zarr",
+		target,
+		mode: "r",
+		capabilities: adapter.capabilities,
+	});
+	const rowBytes = cols * 4;
+	let ok = true;
+	for await (const block of store.iterBlocks({ prefetch: 1 })) {
+		const at = (block.offset[0] ?? 0) * rowBytes;
+		const want = data.subarray(at, at + block.bytes.length);
+		ok &&= Buffer.from(
+			block.bytes.buffer,
+			block.bytes.byteOffset,
+			block.bytes.length,
+		).equals(want);
+	}
+	await store.close();
+	const cpu = process.cpuUsage(c0);
+	return {
+		ok,
+		seconds: (performance.now() - t0) / 1000,
+		cpu: (cpu.user + cpu.system) / 1e6,
+	};
+}
+
 const TS_SCRIPT = `
 import json, sys, time, hashlib
 import numpy as np, tensorstore as ts
 job = json.loads(sys.stdin.read())
 data = np.fromfile(job["data"], dtype="<f4").reshape(job["shape"])
-out = {"hash": hashlib.sha256(data.tobytes()).hexdigest(), "runs": {}, "checks": {}}
+out = {"hash": hashlib.sha256(data.tobytes()).hexdigest(), "runs": {}, "reads": {}, "checks": {}}
 for c in job["configs"]:
     path = job["dir"] + "/ts-" + c["key"] + ".zarr"
     best = None
@@ -138,6 +175,16 @@ for c in job["configs"]:
       if best is None or s < best[0]:
           best = (s, time.process_time() - c0)
     out["runs"][c["key"]] = best
+    best = None
+    for _ in range(job["runs"]):
+      t0 = time.perf_counter()
+      c0 = time.process_time()
+      a = ts.open({"driver": "zarr3", "kvstore": {"driver": "file", "path": path}}, open=True).result().read().result()
+      s = time.perf_counter() - t0
+      if best is None or s < best[0]:
+          best = (s, time.process_time() - c0)
+      assert hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest() == out["hash"]
+    out["reads"][c["key"]] = best
 for p in job["verify"]:
     a = ts.open({"driver": "zarr3", "kvstore": {"driver": "file", "path": p}}, open=True).result().read().result()
     out["checks"][p] = hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest() == out["hash"]
@@ -152,6 +199,7 @@ try {
 		`array ${rows}×${cols} float32 (${(bytes / MB).toFixed(0)} MiB), chunks ${chunks.join("×")} (1 MiB), ${cores} cores, ${inflight} block write(s) in flight, best of ${runs} runs, load average ${loadavg()[0].toFixed(1)}\n`,
 	);
 	const results = [];
+	const reads = [];
 	const written = [];
 	for (const config of CONFIGS) {
 		for (const workers of [1, cores]) {
@@ -165,6 +213,19 @@ try {
 				target = r.target;
 			}
 			written.push(target);
+			let read = { seconds: Number.POSITIVE_INFINITY, cpu: 0, ok: true };
+			for (let i = 0; i < runs; i++) {
+				const r = await oursRead(target, workers, data);
+				if (!r.ok) process.exitCode = 1;
+				if (r.seconds < read.seconds) read = r;
+			}
+			reads.push({
+				config: config.name,
+				who: `arraystore, ${workers} worker${workers > 1 ? "s" : ""}${read.ok ? "" : " (WRONG DATA)"}`,
+				workers,
+				seconds: read.seconds,
+				cpu: read.cpu,
+			});
 			results.push({
 				config: config.name,
 				who: `arraystore, ${workers} worker${workers > 1 ? "s" : ""}`,
@@ -195,30 +256,39 @@ try {
 			`tensorstore unavailable (${python}): ${py.stderr.slice(0, 300)}`,
 		);
 	for (const config of CONFIGS) {
-		const t = ts?.runs[config.name.split(" ")[0]];
-		if (t !== undefined)
-			results.push({
-				config: config.name,
-				who: "tensorstore",
-				workers: null,
-				seconds: t[0],
-				cpu: t[1],
-			});
+		const key = config.name.split(" ")[0];
+		for (const [list, t] of [
+			[results, ts?.runs[key]],
+			[reads, ts?.reads[key]],
+		])
+			if (t !== undefined)
+				list.push({
+					config: config.name,
+					who: "tensorstore",
+					workers: null,
+					seconds: t[0],
+					cpu: t[1],
+				});
 	}
 	const mbps = (s) => bytes / MB / s;
-	console.log(
-		"| codec | writer | seconds | MB/s | vs 1 worker | vs tensorstore | CPU ms per MiB |",
-	);
-	console.log("| --- | --- | --- | --- | --- | --- | --- |");
-	for (const r of results) {
-		const one = results.find((x) => x.config === r.config && x.workers === 1);
-		const tsr = results.find(
-			(x) => x.config === r.config && x.who === "tensorstore",
-		);
+	const table = (rows, role) => {
 		console.log(
-			`| ${r.config} | ${r.who} | ${r.seconds.toFixed(2)} | ${mbps(r.seconds).toFixed(0)} | ${one ? (one.seconds / r.seconds).toFixed(2) : "-"}× | ${tsr ? (tsr.seconds / r.seconds).toFixed(2) : "-"}× | ${((r.cpu * 1000) / (bytes / MB)).toFixed(1)} |`,
+			`| codec | ${role} | seconds | MB/s | vs 1 worker | vs tensorstore | CPU ms per MiB |`,
 		);
-	}
+		console.log("| --- | --- | --- | --- | --- | --- | --- |");
+		for (const r of rows) {
+			const one = rows.find((x) => x.config === r.config && x.workers === 1);
+			const tsr = rows.find(
+				(x) => x.config === r.config && x.who === "tensorstore",
+			);
+			console.log(
+				`| ${r.config} | ${r.who} | ${r.seconds.toFixed(2)} | ${mbps(r.seconds).toFixed(0)} | ${one ? (one.seconds / r.seconds).toFixed(2) : "-"}× | ${tsr ? (tsr.seconds / r.seconds).toFixed(2) : "-"}× | ${((r.cpu * 1000) / (bytes / MB)).toFixed(1)} |`,
+			);
+		}
+	};
+	table(results, "writer");
+	console.log("");
+	table(reads, "reader (whole array, default blocks)");
 	console.log(
 		`\nload average at the end ${loadavg()[0].toFixed(1)}; native codec modules: ${JSON.stringify(nativeCodecs())}`,
 	);

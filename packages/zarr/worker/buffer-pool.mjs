@@ -4,13 +4,15 @@
 //
 // `take(n)` hands out a view of exactly `n` bytes; `give(view)` returns it once nothing reads
 // it any more. Views the pool did not hand out are ignored by `give`, so callers may return
-// whatever they hold. Buffers are bucketed by size (64 KiB steps) and the pool keeps at most
-// POOL_BYTES, so it never holds more than a few chunks' worth of memory.
+// whatever they hold. Buffers are bucketed by size (64 KiB steps); the pool keeps at most
+// POOL_BYTES and no buffer above MAX_POOLED, so it holds a few chunks' worth of memory at most
+// (part of the fixed reserve of core's memory budget, with the codec state).
 //
 // Plain JavaScript: it runs in the codec worker threads too (one pool per thread).
 
 const STEP = 64 * 1024;
-const POOL_BYTES = 32 * 1024 * 1024;
+const POOL_BYTES = 16 * 1024 * 1024;
+const MAX_POOLED = 4 * 1024 * 1024;
 
 const free = new Map();
 const handedOut = new WeakSet();
@@ -38,7 +40,11 @@ export function give(view) {
 	handedOut.delete(view);
 	const buffer = view.buffer;
 	// A transferred (detached) buffer has length 0.
-	if (buffer.byteLength === 0 || pooled + buffer.byteLength > POOL_BYTES)
+	if (
+		buffer.byteLength === 0 ||
+		buffer.byteLength > MAX_POOLED ||
+		pooled + buffer.byteLength > POOL_BYTES
+	)
 		return;
 	let list = free.get(buffer.byteLength);
 	if (!list) {
