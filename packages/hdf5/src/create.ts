@@ -120,6 +120,7 @@ export function validateCreate(
 	target: string,
 ): void {
 	const dtype = checkedDType(options, target);
+	nodeDeflateOption(options);
 	if (options.codecs && options.codecs.length > 0)
 		pipelineFor(
 			options.codecs,
@@ -381,9 +382,23 @@ function fastDeflate(
 	file: H5File,
 	options: DriverCreateOptions,
 ): DeflatePlan | null {
-	if (!file.runtime.jsFilter || options.adapterOptions?.nodeDeflate === false)
-		return null;
+	if (!file.runtime.jsFilter || !nodeDeflateOption(options)) return null;
 	return deflatePlan(filters);
+}
+
+/**
+ * `adapterOptions.nodeDeflate` (default true): gzip is computed by Node's zlib through the
+ * JavaScript filter; false leaves it to the zlib inside h5wasm (single-threaded, slower).
+ * @throws {UnsupportedError} not a boolean.
+ */
+function nodeDeflateOption(options: DriverCreateOptions): boolean {
+	const v = options.adapterOptions?.nodeDeflate;
+	if (v !== undefined && typeof v !== "boolean")
+		throw new UnsupportedError(
+			`adapterOptions.nodeDeflate must be true or false (got ${JSON.stringify(v)})`,
+			{ adapter: ADAPTER },
+		);
+	return v !== false;
 }
 
 function anchorValues(pipeline: Uint8Array, id: number): number[] {

@@ -11,12 +11,9 @@ import {
 	type Attributes,
 	ClosedError,
 	type DType,
-	decodeElement,
 	InvalidSelectionError,
 	isVString,
-	parseDType,
 	type Region,
-	type Scalar,
 	ShapeMismatchError,
 	shapeSize,
 	swapInPlace,
@@ -25,11 +22,11 @@ import {
 } from "@arraystore/core";
 import { readAttrs, writeAttrs } from "./attrs.js";
 import { writeAhead } from "./chunk-encoder.js";
+import { fillValueOf, opaqueDType } from "./dataset-meta.js";
 import { mapType } from "./dtype-read.js";
 import { ADAPTER } from "./errors.js";
 import type { H5File } from "./file-handle.js";
 import { codecsOf, missingFilter, missingFilterError } from "./filters.js";
-import { objectAddress, readFillBytes, readOpaqueTag } from "./header-patch.js";
 import {
 	blockShapeFor,
 	checkRegion,
@@ -41,11 +38,7 @@ import { encodedChunks, JS_FILTER_ID } from "./js-filter.js";
 import type { H5Filter } from "./module.js";
 import { readInWorkers, workerBoxes } from "./parallel-read.js";
 import { readRaw, readVlen, writeRaw, writeVlen } from "./raw-io.js";
-import {
-	type DeflatePlan,
-	finalPipeline,
-	planOf,
-} from "./transient-pipeline.js";
+import { adoptTransient, type DeflatePlan } from "./transient-pipeline.js";
 
 /** Options of {@link openDataset}. */
 export interface DatasetOptions {
@@ -105,17 +98,9 @@ class Hdf5Dataset {
 				{ adapter: ADAPTER, target: this.#target },
 			);
 		}
-		this.#plan = this.#writable ? planOf(this.#filters) : null;
-		if (this.#plan !== null && file.transient(path) === undefined) {
-			// Its pipeline is the JavaScript filter now (created so, or left so by a crash).
-			file.addTransient(path, {
-				...this.#plan,
-				address: objectAddress(file, path),
-				final: finalPipeline(this.#plan),
-				fast: null,
-				state: "fast",
-			});
-		}
+		this.#plan = this.#writable
+			? adoptTransient(file, path, this.#filters)
+			: null;
 		const mapped = mapType(meta, this.#target);
 		const { readsSwapped } = mapped;
 		const dtype = opaqueDType(file, path, mapped.dtype);
@@ -474,29 +459,6 @@ class Hdf5Dataset {
 			this.#file.release();
 		}
 	}
-}
-
-// h5py stores datetime64/timedelta64 as OPAQUE tagged "NUMPY:" + dtype.str.
-function opaqueDType(file: H5File, path: string, dtype: DType): DType {
-	if (dtype.kind !== "V" || dtype.fields || dtype.subarray) return dtype;
-	const tag = readOpaqueTag(file, path);
-	const m =
-		tag === undefined ? null : /^NUMPY:([<>|=]?[Mm]8(\[\w+\])?)$/.exec(tag);
-	if (!m) return dtype;
-	try {
-		const parsed = parseDType(m[1] as string);
-		return parsed.itemsize === dtype.itemsize ? parsed : dtype;
-	} catch {
-		return dtype;
-	}
-}
-
-function fillValueOf(file: H5File, path: string, dtype: DType): Scalar | null {
-	if (isVString(dtype)) return "";
-	const bytes = readFillBytes(file, path);
-	if (bytes === undefined) return null;
-	if (bytes !== null && bytes.length !== dtype.itemsize) return null;
-	return decodeElement(dtype, bytes ?? new Uint8Array(dtype.itemsize));
 }
 
 // Pointers are 4 bytes; the strings themselves live in the heap until reclaimed.

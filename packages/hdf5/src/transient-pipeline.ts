@@ -8,13 +8,16 @@
  */
 import { MalformedError } from "@arraystore/core";
 import { ADAPTER } from "./errors.js";
+import type { H5File } from "./file-handle.js";
 import { pipelineFor, type WriteFilter } from "./filters.js";
+import { objectAddress } from "./header-patch.js";
 import {
 	JS_FILTER_CD_COUNT,
 	JS_FILTER_ID,
 	JS_FILTER_NAME,
 } from "./js-filter.js";
 import { encodePipeline, MSG } from "./messages.js";
+import type { H5Filter } from "./module.js";
 import { ObjectHeader, withFile } from "./object-header.js";
 
 /** Deflate level and shuffle element size (0 = no shuffle) of a transient dataset. */
@@ -81,6 +84,28 @@ export function planOf(
 	if (!(level >= 0 && level <= 9 && shuffle >= 0 && shuffle < 65536))
 		return null;
 	return { level, shuffle };
+}
+
+/**
+ * The plan of a dataset opened for writing whose pipeline is the JavaScript filter (created
+ * so, or left so by a crash), recorded on its file so the next flush or close finalises it;
+ * null for any other pipeline.
+ */
+export function adoptTransient(
+	file: H5File,
+	path: string,
+	filters: readonly H5Filter[],
+): DeflatePlan | null {
+	const plan = planOf(filters);
+	if (plan !== null && file.transient(path) === undefined)
+		file.addTransient(path, {
+			...plan,
+			address: objectAddress(file, path),
+			final: finalPipeline(plan),
+			fast: null,
+			state: "fast",
+		});
+	return plan;
 }
 
 // The first filter id of a version-1/2 pipeline message.

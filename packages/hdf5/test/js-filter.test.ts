@@ -4,11 +4,11 @@
 // mid-write flushes and a crash; the filter refuses bad input without throwing through HDF5.
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { python, skipNote, tempDir } from "@arraystore/conformance";
-import { parseDType, shapeSize } from "@arraystore/core";
+import { isArrayStoreError, parseDType, shapeSize } from "@arraystore/core";
 import { describe, expect, it } from "vitest";
 import { pluginBytes } from "../src/h5z-plugin.js";
 import { hdf5Adapter } from "../src/index.js";
@@ -46,6 +46,23 @@ describe("hdf5: JavaScript filter plumbing", () => {
 			"H5PLget_plugin_type",
 			"H5PLget_plugin_info",
 		]);
+	});
+
+	it("refuses a nodeDeflate option that is not a boolean before creating anything", async () => {
+		await using tmp = await tempDir();
+		const file = join(tmp.path, "bad.h5");
+		const err = await hdf5Adapter
+			.create?.(
+				file,
+				createOpts("/x", parseDType("<f4"), [10], {
+					chunks: [5],
+					codecs: [{ name: "gzip" }],
+					adapterOptions: { nodeDeflate: "yes" },
+				}),
+			)
+			.catch((e: unknown) => e);
+		expect(isArrayStoreError(err, "UNSUPPORTED")).toBe(true);
+		expect(existsSync(file)).toBe(false);
 	});
 
 	it("is registered with HDF5 when h5wasm loads", async () => {

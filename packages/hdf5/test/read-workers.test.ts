@@ -12,7 +12,7 @@ import {
 	skipNote,
 	tempDir,
 } from "@arraystore/conformance";
-import { type Region, shapeSize } from "@arraystore/core";
+import { isArrayStoreError, type Region, shapeSize } from "@arraystore/core";
 import { describe, expect, it } from "vitest";
 import { chunkBoxes, placeBox, takeBox } from "../src/chunk-boxes.js";
 import { readInWorkers, workerBoxes } from "../src/parallel-read.js";
@@ -187,6 +187,24 @@ describe("hdf5: parallel reads of the fixtures", () => {
 			}
 		}
 		expect(readPoolStats().reads).toBeGreaterThan(before);
+	});
+});
+
+describe("hdf5: the readWorkers option", () => {
+	it("refuses values that are not a worker count", async () => {
+		const gz = formatsManifest().arrays.find(
+			(a) => a.format === "hdf5" && a.id.includes("gzip"),
+		);
+		if (!gz) throw new Error("no gzip fixture");
+		for (const readWorkers of [-1, 1.5, "2", 1000]) {
+			const err = await openDriver(
+				join(FORMATS_DIR, gz.file),
+				gz.dataset ?? "",
+				"r",
+				{ readWorkers },
+			).catch((e: unknown) => e);
+			expect(isArrayStoreError(err, "UNSUPPORTED")).toBe(true);
+		}
 	});
 });
 
