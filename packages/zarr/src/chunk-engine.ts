@@ -22,7 +22,7 @@ import {
 	prod,
 	sameRegion,
 } from "./grid.js";
-import { releaseEncoded } from "./kernel.js";
+import { pooledAlloc, releaseEncoded } from "./kernel.js";
 import { type KeyedLock, runLimited } from "./lock.js";
 import type { ArrayMeta } from "./metadata.js";
 import {
@@ -114,13 +114,21 @@ export class ChunkEngine {
 				if (meta.plan.shard) await this.#readShard(region, coords, dst, signal);
 				else {
 					const ov = overlap(region, outer, coords) as Region;
-					const enc = await this.#ctx.store.get(this.#key(coords), signal);
-					await this.#readUnit(
-						enc ?? null,
-						coords.map((c, d) => c * (outer[d] as number)),
-						ov,
-						dst(ov.start),
+					const enc = await this.#ctx.store.get(
+						this.#key(coords),
+						signal,
+						pooledAlloc(),
 					);
+					try {
+						await this.#readUnit(
+							enc ?? null,
+							coords.map((c, d) => c * (outer[d] as number)),
+							ov,
+							dst(ov.start),
+						);
+					} finally {
+						if (enc) releaseEncoded(enc);
+					}
 				}
 			},
 		);
@@ -310,8 +318,10 @@ export class ChunkEngine {
 		if (!sameRegion(ov, inb)) {
 			const enc = await existing();
 			if (enc) raw = await this.#codec.decode(enc);
-			// A codec-less chunk decodes to the stored bytes themselves: copy before changing them.
-			if (raw && raw === enc) raw = raw.slice();
+			// A codec-less chunk (or a checksum-only one) decodes to the stored bytes themselves
+			// or a view of them: copy before changing them and before `enc` goes back to the pool.
+			if (raw && enc && raw.buffer === enc.buffer) raw = raw.slice();
+			if (enc) releaseEncoded(enc);
 		}
 		if (!raw) {
 			raw = new Uint8Array(new ArrayBuffer(this.#codec.chunkBytes));
@@ -348,7 +358,8 @@ export class ChunkEngine {
 		const raw = await this.#updatedUnit(
 			region,
 			coords,
-			() => this.#ctx.store.get(key, signal).then((b) => b ?? null),
+			() =>
+				this.#ctx.store.get(key, signal, pooledAlloc()).then((b) => b ?? null),
 			src,
 		);
 		if (!raw || this.#isEmpty(raw)) {

@@ -36,6 +36,8 @@ export interface CodecKernel {
 	nativeCodecs(): { readonly zstd: boolean; readonly lz4: boolean };
 	/** Returns an encoded chunk that is no longer used to the kernel's buffer pool. */
 	release(bytes: Uint8Array): void;
+	/** A buffer of `n` bytes from the kernel's pool (contents undefined). */
+	lend(n: number): Uint8Array;
 	crc32c(bytes: Uint8Array): number;
 }
 
@@ -77,6 +79,11 @@ export function loadKernel(): Promise<CodecKernel> {
  */
 export function releaseEncoded(bytes: Uint8Array): void {
 	loaded?.release(bytes);
+}
+
+/** The kernel pool's allocator once the kernel is loaded (for chunk file reads). */
+export function pooledAlloc(): ((n: number) => Uint8Array) | undefined {
+	return loaded?.lend;
 }
 
 /** Runs a task on the calling thread. */

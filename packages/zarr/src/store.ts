@@ -66,11 +66,16 @@ export class FsStore {
 		return key === "" ? this.root : join(this.root, ...key.split("/"));
 	}
 
-	/** The bytes under `key`, or undefined when absent. */
+	/**
+	 * The bytes under `key`, or undefined when absent. With `alloc`, they land in a buffer it
+	 * lends (a codec buffer pool) instead of a fresh one.
+	 */
 	async get(
 		key: string,
 		signal?: AbortSignal,
+		alloc?: (n: number) => Uint8Array,
 	): Promise<Uint8Array | undefined> {
+		if (alloc) return this.#getInto(key, alloc, signal);
 		const p = this.path(key);
 		try {
 			const buf = await readFile(p, signal ? { signal } : {});
@@ -78,6 +83,34 @@ export class FsStore {
 		} catch (err) {
 			if (isMissing(err)) return undefined;
 			throw fromNodeError(err, { target: p, adapter: "zarr" });
+		}
+	}
+
+	async #getInto(
+		key: string,
+		alloc: (n: number) => Uint8Array,
+		signal?: AbortSignal,
+	): Promise<Uint8Array | undefined> {
+		const p = this.path(key);
+		let fh: Awaited<ReturnType<typeof open>> | undefined;
+		try {
+			signal?.throwIfAborted();
+			fh = await open(p, "r");
+			const { size } = await fh.stat();
+			const out = alloc(size);
+			let got = 0;
+			while (got < size) {
+				const { bytesRead } = await fh.read(out, got, size - got, got);
+				if (bytesRead === 0) break;
+				got += bytesRead;
+			}
+			return got === size ? out : out.slice(0, got);
+		} catch (err) {
+			if (isMissing(err)) return undefined;
+			if ((err as { name?: string }).name === "AbortError") throw err;
+			throw fromNodeError(err, { target: p, adapter: "zarr" });
+		} finally {
+			await fh?.close();
 		}
 	}
 

@@ -240,6 +240,36 @@ describe("zarr: native codecs rewriting chunks", () => {
 	});
 });
 
+describe("zarr: chunk reads into pooled buffers", () => {
+	it("patches checksum-only chunks read into pooled buffers", async () => {
+		await using tmp = await tempDir();
+		const target = tmp.join("crc.zarr");
+		const want = new Float32Array(512 * 512).map((_, i) => i);
+		await using a = await createZarr(target, {
+			dtype: "<f4",
+			shape: [512, 512],
+			chunks: [128, 128],
+			codecs: [{ name: "crc32c" }],
+			adapterOptions: { zarrFormat: 3 },
+		});
+		await a.write([], want);
+		// Every chunk is read into a pooled buffer, patched and written back, four at once.
+		const patch = new Float32Array(511 * 511).map((_, i) => -i);
+		for (let r = 0; r < 511; r++)
+			want.set(patch.subarray(r * 511, (r + 1) * 511), (r + 1) * 512 + 1);
+		await a.write(
+			[
+				{ start: 1, stop: 512 },
+				{ start: 1, stop: 512 },
+			],
+			patch,
+		);
+		await using b = await openZarr(target);
+		const got = (await b.read()).bytes;
+		expect(Buffer.from(got).equals(Buffer.from(want.buffer))).toBe(true);
+	});
+});
+
 describe.skipIf(!hasNumcodecs)("zarr: zstd and lz4 against numcodecs", () => {
 	let tmp: TempDir;
 	let cases: Case[] = [];

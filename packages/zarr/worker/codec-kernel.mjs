@@ -13,7 +13,7 @@
 // encoder and checks the checksum on decode.
 import { registry } from "zarrita";
 import { bloscDecode, bloscEncode, bloscEncodes } from "./blosc-frame.mjs";
-import { give } from "./buffer-pool.mjs";
+import { give, take } from "./buffer-pool.mjs";
 import {
 	lz4Compress,
 	lz4Decompress,
@@ -368,6 +368,11 @@ export function threadPoolChain(chain, native = true) {
  */
 export function release(bytes) {
 	give(bytes);
+}
+
+/** A buffer of `n` bytes from the same pool (chunk file reads); hand it back with release. */
+export function lend(n) {
+	return take(n);
 }
 
 /** Which native modules loaded (for tests and diagnostics). */
