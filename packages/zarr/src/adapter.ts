@@ -32,7 +32,7 @@ const CAPABILITIES: Capabilities = Object.freeze({
 export interface ZarrAdapterOptions {
 	/** Version of created arrays and containers (default 3). With 3, `checkDType` refuses what v3 cannot store. */
 	readonly zarrFormat?: 2 | 3;
-	/** Codec worker threads (default: the core count; 0 = inline). */
+	/** Codec worker threads, and chunks native codecs code at once (default: the core count; 0 = inline). */
 	readonly workers?: number;
 	/** Store chunks equal to the fill value (default false). */
 	readonly writeEmptyChunks?: boolean;
