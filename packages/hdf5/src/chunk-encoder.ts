@@ -1,17 +1,40 @@
 /**
- * Encoding whole chunks ahead of HDF5 for datasets written through the JavaScript deflate
- * (js-filter.ts): each whole chunk of a box about to be written is copied out, shuffled and
- * deflated in the libuv thread pool (native zlib, on as many threads as the pool has), and
- * left in `encodedChunks`, where the filter finds it when HDF5 writes that chunk. Chunks cut by
- * the box or the dataset's edge are left to the filter, which encodes them on the spot.
+ * Deflating whole chunks ahead of HDF5 for gzip (+ shuffle) writes: each whole chunk of a box
+ * about to be written is copied out, shuffled (as HDF5's shuffle filter would) and deflated
+ * in the libuv thread pool — native zlib, on as many threads as the pool has — and left in
+ * `encodedChunks`, where HDF5's deflate filter (redirected by native-deflate.ts) finds it when
+ * HDF5 compresses that chunk. Chunks cut by the box or the dataset's edge are compressed by the
+ * filter itself, on this thread.
  */
 import { deflate } from "node:zlib";
 import type { Region } from "@arraystore/core";
 import { type ChunkBox, gridBoxes, takeBox } from "./chunk-boxes.js";
+import { encodedChunks } from "./encoded-chunks.js";
 import { type Piece, splitRegion } from "./io-plan.js";
-import { encodedChunks } from "./js-filter.js";
+import type { H5Filter } from "./module.js";
 import { shuffle } from "./shuffle.js";
-import type { DeflatePlan } from "./transient-pipeline.js";
+
+/** Deflate level and shuffle element size (0 = no shuffle) of a dataset's pipeline. */
+export interface DeflatePlan {
+	readonly level: number;
+	readonly shuffle: number;
+}
+
+/** The plan of a deflate or shuffle + deflate pipeline (HDF5 ids 1, or 2 then 1), else null. */
+export function deflatePlan(filters: readonly H5Filter[]): DeflatePlan | null {
+	const [a, b, ...rest] = filters;
+	if (a === undefined || rest.length > 0) return null;
+	const level = (f: H5Filter): number => f.cd_values[0] ?? 6;
+	const plan =
+		b === undefined
+			? a.id === 1
+				? { level: level(a), shuffle: 0 }
+				: null
+			: a.id === 2 && b.id === 1
+				? { level: level(b), shuffle: a.cd_values[0] ?? 0 }
+				: null;
+	return plan !== null && plan.level >= 0 && plan.level <= 9 ? plan : null;
+}
 
 /** Bytes written per HDF5 call on this path (one such box is encoded while the previous is written). */
 export const ENCODE_PIECE_BYTES: number = 4 * 1024 * 1024;
@@ -58,7 +81,7 @@ export async function preEncode(
 			const raw = takeBox(bytes, region.shape, box, itemsize);
 			const input = plan.shuffle > 1 ? shuffle(raw, plan.shuffle) : raw;
 			const encoded = await deflateAsync(input, plan.level);
-			encodedChunks.put(raw, plan.level, plan.shuffle, encoded);
+			encodedChunks.put(input, plan.level, encoded);
 		}),
 	);
 }

@@ -31,16 +31,10 @@ import type { H5File } from "./file-handle.js";
 import { encodeScalar } from "./fill-value.js";
 import { pipelineFor, type WriteFilter } from "./filters.js";
 import { patchDataset } from "./header-patch.js";
-import { JS_FILTER_ID } from "./js-filter.js";
 import { linkAt } from "./links.js";
 import { encodeDatatype, encodePipeline } from "./messages.js";
 import type { H5WriteMetadata } from "./module.js";
 import { parentPath } from "./paths.js";
-import {
-	type DeflatePlan,
-	deflatePlan,
-	jsFilterValues,
-} from "./transient-pipeline.js";
 import { unlink } from "./unlink.js";
 
 const UNLIMITED = 0xffffffffffffffffn;
@@ -120,7 +114,6 @@ export function validateCreate(
 	target: string,
 ): void {
 	const dtype = checkedDType(options, target);
-	nodeDeflateOption(options);
 	if (options.codecs && options.codecs.length > 0)
 		pipelineFor(
 			options.codecs,
@@ -273,13 +266,7 @@ export function createDataset(
 	let compression = 0;
 	let compressionOpts: number[] = [];
 	let pipeline: ((current: Uint8Array) => Uint8Array) | undefined;
-	const plan = fastDeflate(filters, file, options);
-	if (plan !== null) {
-		// Chunks are deflated by Node's zlib through the JavaScript filter; the dataset gets its
-		// standard pipeline when the file is flushed or closed (transient-pipeline.ts).
-		compression = JS_FILTER_ID;
-		compressionOpts = jsFilterValues(plan);
-	} else if (filters.length > 0) {
+	if (filters.length > 0) {
 		// The filter HDF5 must set up itself (its set_local computes parameters) is created
 		// natively; the rest of the pipeline, and h5py's flags (optional, so a chunk that does not
 		// compress is stored as is), are patched in afterwards.
@@ -371,34 +358,6 @@ export function createDataset(
 		}
 		throw err;
 	}
-}
-
-/**
- * The JavaScript deflate plan for `filters`, or null: when the filter is registered, the
- * pipeline is deflate or shuffle + deflate, and `adapterOptions.nodeDeflate` is not false.
- */
-function fastDeflate(
-	filters: readonly WriteFilter[],
-	file: H5File,
-	options: DriverCreateOptions,
-): DeflatePlan | null {
-	if (!file.runtime.jsFilter || !nodeDeflateOption(options)) return null;
-	return deflatePlan(filters);
-}
-
-/**
- * `adapterOptions.nodeDeflate` (default true): gzip is computed by Node's zlib through the
- * JavaScript filter; false leaves it to the zlib inside h5wasm (single-threaded, slower).
- * @throws {UnsupportedError} not a boolean.
- */
-function nodeDeflateOption(options: DriverCreateOptions): boolean {
-	const v = options.adapterOptions?.nodeDeflate;
-	if (v !== undefined && typeof v !== "boolean")
-		throw new UnsupportedError(
-			`adapterOptions.nodeDeflate must be true or false (got ${JSON.stringify(v)})`,
-			{ adapter: ADAPTER },
-		);
-	return v !== false;
 }
 
 function anchorValues(pipeline: Uint8Array, id: number): number[] {

@@ -21,9 +21,10 @@ import {
 	UnsupportedError,
 } from "@arraystore/core";
 import { readAttrs, writeAttrs } from "./attrs.js";
-import { writeAhead } from "./chunk-encoder.js";
+import { type DeflatePlan, deflatePlan, writeAhead } from "./chunk-encoder.js";
 import { fillValueOf, opaqueDType } from "./dataset-meta.js";
 import { mapType } from "./dtype-read.js";
+import { encodedChunks } from "./encoded-chunks.js";
 import { ADAPTER } from "./errors.js";
 import type { H5File } from "./file-handle.js";
 import { codecsOf, missingFilter, missingFilterError } from "./filters.js";
@@ -34,11 +35,10 @@ import {
 	PIECE_BYTES,
 	type Piece,
 } from "./io-plan.js";
-import { encodedChunks, JS_FILTER_ID } from "./js-filter.js";
 import type { H5Filter } from "./module.js";
+import { setInflateHint } from "./native-deflate.js";
 import { readInWorkers, workerBoxes } from "./parallel-read.js";
 import { readRaw, readVlen, writeRaw, writeVlen } from "./raw-io.js";
-import { adoptTransient, type DeflatePlan } from "./transient-pipeline.js";
 
 /** Options of {@link openDataset}. */
 export interface DatasetOptions {
@@ -73,7 +73,9 @@ class Hdf5Dataset {
 	readonly #filters: readonly H5Filter[];
 	readonly #swapped: boolean;
 	readonly #readWorkers: number;
-	/** Set when chunks are written through the JavaScript deflate (transient-pipeline.ts). */
+	/** Bytes of one chunk (0 when contiguous): what a compressed chunk inflates to. */
+	readonly #chunkBytes: number;
+	/** Set when whole chunks are deflated ahead of HDF5 (chunk-encoder.ts). */
 	readonly #plan: DeflatePlan | null;
 	#info: ArrayInfo;
 	#closed = false;
@@ -98,15 +100,18 @@ class Hdf5Dataset {
 				{ adapter: ADAPTER, target: this.#target },
 			);
 		}
-		this.#plan = this.#writable
-			? adoptTransient(file, path, this.#filters)
-			: null;
+		// gzip (+ shuffle) writes deflate chunks ahead when HDF5's deflate runs Node's zlib.
+		this.#plan =
+			this.#writable && file.runtime.nativeDeflate
+				? deflatePlan(this.#filters)
+				: null;
 		const mapped = mapType(meta, this.#target);
 		const { readsSwapped } = mapped;
 		const dtype = opaqueDType(file, path, mapped.dtype);
 		this.#swapped = readsSwapped;
 		const shape = [...meta.shape];
 		const chunks = meta.chunks ? [...meta.chunks] : null;
+		this.#chunkBytes = chunks ? shapeSize(chunks) * dtype.itemsize : 0;
 		this.#info = {
 			dtype,
 			shape,
@@ -230,6 +235,7 @@ class Hdf5Dataset {
 					piece.byteOffset,
 					piece.byteOffset + piece.byteLength,
 				);
+				setInflateHint(this.#chunkBytes);
 				this.#file.call(`read ${this.#path}`, (api, id) =>
 					readRaw(api, id, this.#path, piece.start, piece.shape, dst),
 				);
@@ -247,13 +253,11 @@ class Hdf5Dataset {
 		signal: AbortSignal | undefined,
 	): Promise<boolean> {
 		const chunks = this.#info.chunks;
-		// Workers run plain h5wasm: they cannot run the JavaScript filter.
 		if (
 			this.#readWorkers < 1 ||
 			this.#writable ||
 			chunks === null ||
-			this.#filters.length === 0 ||
-			this.#filters.some((f) => f.id === JS_FILTER_ID)
+			this.#filters.length === 0
 		)
 			return false;
 		const boxes = workerBoxes(
@@ -272,10 +276,12 @@ class Hdf5Dataset {
 				region,
 				out,
 				itemsize: dtype.itemsize,
+				chunkBytes: this.#chunkBytes,
 				chunks,
 				signal,
 				inline: (box) => {
 					const bytes = new Uint8Array(shapeSize(box.shape) * dtype.itemsize);
+					setInflateHint(this.#chunkBytes);
 					this.#file.call(`read ${this.#path}`, (api, id) =>
 						readRaw(api, id, this.#path, box.start, box.shape, bytes),
 					);
@@ -308,13 +314,14 @@ class Hdf5Dataset {
 				src = part.slice();
 				swapInPlace(dtype, src);
 			}
+			// Partial chunks are read back (inflated) before they are rewritten.
+			setInflateHint(this.#chunkBytes);
 			this.#file.call(`write ${this.#path}`, (api, id) =>
 				writeRaw(api, id, this.#path, piece.start, piece.shape, src),
 			);
 		};
 		const chunks = this.#info.chunks;
 		if (this.#plan !== null && chunks !== null) {
-			this.#file.fastPipeline(this.#path);
 			await writeAhead({
 				plan: this.#plan,
 				chunks,

@@ -10,7 +10,6 @@ import { ClosedError, fromNodeError, UnsupportedError } from "@arraystore/core";
 import { ADAPTER, translate } from "./errors.js";
 import type { H5Api, H5Runtime } from "./module.js";
 import { ReadPool } from "./read-pool.js";
-import { swapPipelines, type Transient } from "./transient-pipeline.js";
 
 /** h5wasm access modes we use. */
 export type FileMode = "r" | "a" | "w";
@@ -29,8 +28,6 @@ export class H5File {
 	#refs = 1;
 	#tainted = false;
 	#pool: ReadPool | null = null;
-	// Datasets whose pipeline is swapped while they are written (transient-pipeline.ts).
-	readonly #transients = new Map<string, Transient>();
 
 	private constructor(
 		runtime: H5Runtime,
@@ -111,43 +108,6 @@ export class H5File {
 		return this.#pool.usable ? this.#pool : null;
 	}
 
-	/** The transient-pipeline record of the dataset at `path`, if it has one. */
-	transient(path: string): Transient | undefined {
-		return this.#transients.get(path);
-	}
-
-	/** Records a dataset whose pipeline is the JavaScript filter. */
-	addTransient(path: string, t: Transient): void {
-		this.#transients.set(path, t);
-	}
-
-	/** Forgets the records at and below `path` (their links are gone). */
-	dropTransients(path: string): void {
-		for (const p of [...this.#transients.keys()])
-			if (p === path || p.startsWith(path === "/" ? "/" : `${path}/`))
-				this.#transients.delete(p);
-	}
-
-	/** Puts the JavaScript filter back into the pipeline of `path` before it is written. */
-	fastPipeline(path: string): void {
-		const t = this.#transients.get(path);
-		if (t === undefined || t.state === "fast") return;
-		this.whileClosed(() => swapPipelines(this.path, [t], "fast", this.target));
-	}
-
-	/** Gives every transient dataset its standard pipeline (the file stays readable anywhere). */
-	#finalize(): void {
-		const list = this.#fastTransients();
-		if (list.length === 0) return;
-		this.whileClosed(() =>
-			swapPipelines(this.path, list, "final", this.target),
-		);
-	}
-
-	#fastTransients(): Transient[] {
-		return [...this.#transients.values()].filter((t) => t.state === "fast");
-	}
-
 	/** Runs an h5wasm call with the current id, translating failures. */
 	call<T>(what: string, fn: (api: H5Api, id: bigint) => T): T {
 		const id = this.id;
@@ -159,11 +119,9 @@ export class H5File {
 		}
 	}
 
-	/** Flushes HDF5's buffers to the file (transient pipelines are finalised first). */
+	/** Flushes HDF5's buffers to the file. */
 	flush(): void {
-		if (!this.#writable) return;
-		this.#finalize();
-		this.call("flush", (api, id) => api.flush(id));
+		if (this.#writable) this.call("flush", (api, id) => api.flush(id));
 	}
 
 	/** fsyncs the file (after `flush`), for durable flushes. */
@@ -213,23 +171,11 @@ export class H5File {
 		open.delete(this.path);
 		this.#endPool();
 		const api = this.runtime.api;
-		let failure: unknown;
 		try {
 			api.close_file(this.#id);
 		} catch (err) {
-			failure = translate(err, "close", { target: this.target });
+			throw translate(err, "close", { target: this.target });
 		}
-		// Normally done by the last flush; here also after a failed one (best effort).
-		const fast = this.#fastTransients();
-		this.#transients.clear();
-		if (fast.length > 0) {
-			try {
-				swapPipelines(this.path, fast, "final", this.target);
-			} catch (err) {
-				failure ??= err;
-			}
-		}
-		if (failure !== undefined) throw failure;
 	}
 
 	#endPool(): void {

@@ -5,7 +5,6 @@
  */
 import { type CodecInfo, UnsupportedCodecError } from "@arraystore/core";
 import { ADAPTER } from "./errors.js";
-import { JS_FILTER_ID } from "./js-filter.js";
 import type { PipelineFilter } from "./messages.js";
 import type { H5Filter } from "./module.js";
 
@@ -27,7 +26,6 @@ const NAMES: ReadonlyMap<number, string> = new Map([
 	[32022, "bitgroom"],
 	[32023, "bitround"],
 	[32026, "blosc2"],
-	[511, "arraystore-deflate"],
 ]);
 
 /** Our name of an HDF5 filter id (HDF5's own name, or `filter-<id>`, for unknown ids). */
@@ -37,27 +35,19 @@ export function filterName(f: H5Filter): string {
 
 /** A dataset's pipeline as `CodecInfo`s, in pipeline order. */
 export function codecsOf(filters: readonly H5Filter[]): CodecInfo[] {
-	return filters.flatMap((f): CodecInfo[] => {
+	return filters.map((f) => {
 		const cd = [...f.cd_values];
 		switch (f.id) {
-			// The JavaScript deflate (js-filter.ts) stands for shuffle + gzip while it writes.
-			case JS_FILTER_ID:
-				return [
-					...((cd[1] ?? 0) > 0
-						? [{ name: "shuffle", config: { elementsize: cd[1] ?? 0 } }]
-						: []),
-					{ name: "gzip", config: { level: cd[0] ?? 4 } },
-				];
 			case 1:
-				return [{ name: "gzip", config: { level: cd[0] ?? 4 } }];
+				return { name: "gzip", config: { level: cd[0] ?? 4 } };
 			case 2:
-				return [{ name: "shuffle", config: { elementsize: cd[0] ?? 0 } }];
+				return { name: "shuffle", config: { elementsize: cd[0] ?? 0 } };
 			case 3:
-				return [{ name: "fletcher32" }];
+				return { name: "fletcher32" };
 			case 32015:
-				return [{ name: "zstd", config: { level: cd[0] ?? 3 } }];
+				return { name: "zstd", config: { level: cd[0] ?? 3 } };
 			default:
-				return [{ name: filterName(f), config: { id: f.id, cd_values: cd } }];
+				return { name: filterName(f), config: { id: f.id, cd_values: cd } };
 		}
 	});
 }

@@ -1,11 +1,11 @@
 /**
  * Instantiates h5wasm's Emscripten module ourselves (its `dist/node/hdf5_util.js` factory, the
- * one `h5wasm/node` calls at import) so that we also get the module's import object: side
- * modules loaded by HDF5's plugin loader resolve their imports from it, which is how the
- * JavaScript filter (js-filter.ts) becomes callable from HDF5. Emscripten offers no handle on
- * it, so `WebAssembly.instantiate` is wrapped for the duration of the factory call and the
+ * one `h5wasm/node` calls at import) so that we also get the module's import object, which
+ * holds the wasm function table (native-deflate.ts puts its filter there), and the compiled
+ * module (read workers instantiate it without compiling again). Emscripten offers no handle on
+ * either, so `WebAssembly.instantiate` is wrapped for the duration of the factory call and the
  * first call that carries Emscripten's dynamic-linking imports is recorded (and passed on
- * unchanged). If anything here fails, `h5wasm/node` is used as before, without the filter.
+ * unchanged). If anything here fails, `h5wasm/node` is used as before, with HDF5's own deflate.
  */
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";

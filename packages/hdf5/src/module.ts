@@ -4,14 +4,12 @@
  * the plugin search path. Everything that touches h5wasm's internal (module-level) API goes
  * through the narrow {@link H5Api} type declared here, so a version bump shows up in one file.
  */
-import { existsSync, readdirSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Metadata } from "h5wasm/node";
 import { instantiateH5wasm, type SharedWasm } from "./h5wasm-instance.js";
-import { PLUGIN_FILE } from "./h5z-plugin.js";
-import { filterImports, JS_FILTER_ID } from "./js-filter.js";
+import { installNativeDeflate } from "./native-deflate.js";
 
 /** One filter of a dataset's pipeline, as h5wasm reports it. */
 export interface H5Filter {
@@ -157,8 +155,8 @@ export interface H5Runtime {
 	readonly filters: ReadonlyMap<number, string>;
 	/** The h5wasm-plugins folder (null when the package is missing). */
 	readonly pluginDir: string | null;
-	/** True when the JavaScript deflate filter (js-filter.ts) is registered. */
-	readonly jsFilter: boolean;
+	/** True when HDF5's deflate runs Node's zlib (native-deflate.ts). */
+	readonly nativeDeflate: boolean;
 	/** The compiled module, for read workers (null: they load h5wasm themselves). */
 	readonly shared: SharedWasm | null;
 }
@@ -201,6 +199,8 @@ export function loadH5(): Promise<H5Runtime> {
 
 async function init(): Promise<H5Runtime> {
 	const { api, env, shared } = await instantiateH5wasm();
+	// Before any other HDF5 call: HDF5 copies its filter classes into its table on first use.
+	const nativeDeflate = env !== null && (await installNativeDeflate(api, env));
 	api.activate_throwing_error_handler();
 	const filters = new Map(BUILTIN_FILTERS);
 	const pluginDir = findPluginDir();
@@ -212,16 +212,7 @@ async function init(): Promise<H5Runtime> {
 			if (id !== undefined && name !== undefined) filters.set(id, name);
 		}
 	}
-	// Our side module sits alone in its folder, searched first: looking up any other filter
-	// then loads only it, not every h5wasm plugin.
-	const ownDir = fileURLToPath(new URL("../plugin/", import.meta.url));
-	const jsFilter = env !== null && existsSync(join(ownDir, PLUGIN_FILE));
-	if (jsFilter && env !== null) {
-		Object.assign(env, filterImports(api));
-		api.insert_plugin_search_path(ownDir, 0);
-		filters.set(JS_FILTER_ID, "arraystore-deflate");
-	}
-	return { api, filters, pluginDir, jsFilter, shared };
+	return { api, filters, pluginDir, nativeDeflate, shared };
 }
 
 // h5wasm-plugins' own install_local_plugins does the same insert; resolving the folder here

@@ -17,6 +17,8 @@ export interface WorkerRead {
 	readonly out: Uint8Array;
 	readonly itemsize: number;
 	readonly chunks: readonly number[];
+	/** Bytes a chunk inflates to (the workers' hint). */
+	readonly chunkBytes: number;
 	readonly signal: AbortSignal | undefined;
 	/** Reads a box on this thread (C-order bytes, as the binding returns them). */
 	inline(box: ChunkBox): Uint8Array;
@@ -57,7 +59,14 @@ export async function readInWorkers(
 		const nbytes = shapeSize(box.shape) * o.itemsize;
 		let bytes: Uint8Array;
 		try {
-			bytes = await o.pool.read(o.path, box.start, box.shape, nbytes, o.signal);
+			bytes = await o.pool.read(
+				o.path,
+				box.start,
+				box.shape,
+				nbytes,
+				o.chunkBytes,
+				o.signal,
+			);
 		} catch {
 			if (over) return;
 			o.signal?.throwIfAborted();

@@ -20,16 +20,17 @@ export function defaultReadWorkers(): number {
 	return Math.min(MAX_READ_WORKERS, availableParallelism());
 }
 
-const stats = { started: 0, live: 0, reads: 0 };
+const stats = { started: 0, live: 0, reads: 0, native: 0 };
 
 /**
  * Process-wide counters of the read pools: workers started, workers alive, reads served by
- * workers. For tests and diagnostics.
+ * workers, workers whose HDF5 deflate runs Node's zlib. For tests and diagnostics.
  */
 export function readPoolStats(): {
 	readonly started: number;
 	readonly live: number;
 	readonly reads: number;
+	readonly native: number;
 } {
 	return { ...stats };
 }
@@ -40,6 +41,7 @@ interface Task {
 	readonly start: readonly number[];
 	readonly shape: readonly number[];
 	readonly nbytes: number;
+	readonly hint: number;
 	readonly signal: AbortSignal | undefined;
 	resolve(bytes: Uint8Array): void;
 	reject(err: unknown): void;
@@ -52,7 +54,7 @@ interface Slot {
 }
 
 type Reply =
-	| { readonly ready: true }
+	| { readonly ready: true; readonly native: boolean }
 	| { readonly failed: string }
 	| { readonly id: number; readonly buffer: ArrayBuffer }
 	| { readonly id: number; readonly error: string };
@@ -103,7 +105,8 @@ export class ReadPool {
 	}
 
 	/**
-	 * Reads the box of the dataset at `path` (`nbytes` = its size × element size) in a worker.
+	 * Reads the box of the dataset at `path` (`nbytes` = its size × element size) in a worker;
+	 * `hint` is the size a chunk inflates to (0 = unknown).
 	 * @throws {PoolError} the pool is closed or broken; the read should be done inline.
 	 * @throws {Error} the worker's HDF5 read failed (the message is HDF5's).
 	 */
@@ -112,6 +115,7 @@ export class ReadPool {
 		start: readonly number[],
 		shape: readonly number[],
 		nbytes: number,
+		hint = 0,
 		signal?: AbortSignal,
 	): Promise<Uint8Array> {
 		if (!this.usable)
@@ -128,6 +132,7 @@ export class ReadPool {
 				start,
 				shape,
 				nbytes,
+				hint,
 				signal,
 				resolve,
 				reject,
@@ -192,6 +197,7 @@ export class ReadPool {
 	#onReply(slot: Slot, m: Reply): void {
 		if ("ready" in m) {
 			slot.ready = true;
+			if (m.native) stats.native++;
 			this.#dispatch();
 			return;
 		}
@@ -229,6 +235,7 @@ export class ReadPool {
 					start: task.start,
 					shape: task.shape,
 					nbytes: task.nbytes,
+					hint: task.hint,
 					buffer,
 				},
 				[buffer],

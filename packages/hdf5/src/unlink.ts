@@ -55,7 +55,6 @@ function tag(b: Uint8Array, s: string): boolean {
  * @throws {UnsupportedError} dense link storage, or the link was not found where HDF5 keeps it.
  */
 export function unlink(file: H5File, path: string): void {
-	file.dropTransients(path);
 	const group = parentPath(path);
 	const name = baseName(path);
 	const address = objectAddress(file, group);

@@ -3,12 +3,14 @@
 // opens one file read-only and serves hyperslab reads: { id, path, start, shape, nbytes } →
 // { id, bytes } with the ArrayBuffer transferred, or { id, error }.
 import { parentPort, workerData } from "node:worker_threads";
+import { installNativeDeflate, setInflateHint } from "./native-deflate.mjs";
 
 const { file, pluginDir, maxBytes } = workerData;
 let api;
 let fileId;
 let scratchPtr = 0;
 let scratchSize = 0;
+let native = false;
 
 // One heap buffer reused for every read: the wasm heap never shrinks, so a steady buffer keeps
 // this worker's heap at the largest piece instead of fragmenting it.
@@ -25,10 +27,11 @@ function scratch(n) {
 	return ptr;
 }
 
-function read({ path, start, shape, nbytes, buffer }) {
+function read({ path, start, shape, nbytes, hint, buffer }) {
 	if (!(Number.isSafeInteger(nbytes) && nbytes > 0 && nbytes <= maxBytes))
 		throw new Error(`read of ${nbytes} bytes refused (limit ${maxBytes})`);
 	const ptr = scratch(nbytes);
+	if (native) setInflateHint(hint);
 	api.get_dataset_data(
 		fileId,
 		path,
@@ -46,21 +49,27 @@ function read({ path, start, shape, nbytes, buffer }) {
 	return out;
 }
 
-// h5wasm from main's compiled module when given (no compile, shared code), else its own.
+// h5wasm from main's compiled module when given (no compile, shared code, and the import
+// object at hand, so HDF5's deflate can run Node's zlib), else h5wasm's own entry point.
 async function load() {
 	const { factory, module } = workerData;
 	if (factory && module) {
 		const { pathToFileURL } = await import("node:url");
 		const { default: create } = await import(pathToFileURL(factory).href);
-		return create({
+		let env = null;
+		const instance = await create({
 			noInitialRun: true,
 			instantiateWasm(imports, done) {
-				WebAssembly.instantiate(module, imports).then((instance) =>
-					done(instance, module),
+				env = imports.env;
+				WebAssembly.instantiate(module, imports).then((inst) =>
+					done(inst, module),
 				);
 				return {};
 			},
 		});
+		// Before any other HDF5 call (see native-deflate.mjs).
+		native = env !== null && installNativeDeflate(instance, env);
+		return instance;
 	}
 	const h5wasm = await import("h5wasm/node");
 	return h5wasm.ready;
@@ -72,7 +81,7 @@ try {
 	if (pluginDir) api.insert_plugin_search_path(pluginDir, 0);
 	fileId = api.open(file, api.H5F_ACC_RDONLY, false, -1, -1);
 	if (fileId < 0n) throw new Error(`H5Fopen returned ${fileId}`);
-	parentPort.postMessage({ ready: true });
+	parentPort.postMessage({ ready: true, native });
 } catch (err) {
 	parentPort.postMessage({ failed: String(err?.message ?? err) });
 }
