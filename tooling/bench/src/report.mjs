@@ -45,7 +45,7 @@ export function toMarkdown(report) {
 			.map(([k, v]) => `${k} ${size(v)}`)
 			.join(", ")}`,
 		"",
-		`Method: every measured command runs in its own process (python/measure.py): wall time from fork to exit, median of ${report.options.runs} run(s); MB/s = 10^6 bytes of the uncompressed array per second; peak = max over runs of the process's peak resident memory (getrusage RUSAGE_CHILDREN ru_maxrss). Warm page cache: inputs are read once before every run, outputs are written to the page cache without fsync by every tool (cp too), and \`sync\` runs between runs. Ratios are ours ÷ best peer in throughput (> 1: we are faster). Outputs are read back with numpy/h5py/tensorstore and compared by sha256 (verified).`,
+		`Method: every measured command runs in its own process (python/measure.py): wall time from fork to exit, median of ${report.options.runs} run(s); MB/s = 10^6 bytes of the uncompressed array per second; peak = max over runs of the process's peak resident memory (getrusage RUSAGE_CHILDREN ru_maxrss). Warm page cache: inputs are read once before every run, outputs are written to the page cache without fsync by every tool (cp too), and \`sync\` runs between runs. Ratios are ours ÷ best peer in throughput (> 1: we are faster). Outputs are read back with numpy/h5py/tensorstore and compared by sha256 (verified). Peak RSS counts file-backed pages a process maps: tools that use numpy.memmap / open_memmap show up to the mapped file sizes (reclaimable page cache, not heap).`,
 		"",
 	);
 	if (report.pairs.length) {
