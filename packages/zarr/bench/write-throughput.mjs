@@ -198,78 +198,68 @@ try {
 	console.log(
 		`array ${rows}×${cols} float32 (${(bytes / MB).toFixed(0)} MiB), chunks ${chunks.join("×")} (1 MiB), ${cores} cores, ${inflight} block write(s) in flight, best of ${runs} runs, load average ${loadavg()[0].toFixed(1)}\n`,
 	);
-	const results = [];
-	const reads = [];
-	const written = [];
-	for (const config of CONFIGS) {
-		for (const workers of [1, cores]) {
-			let best = Number.POSITIVE_INFINITY;
-			let cpu = 0;
-			let target = "";
-			for (let i = 0; i < runs; i++) {
-				const r = await ours(dir, config, workers, data);
-				if (r.seconds < best) cpu = r.cpu;
-				best = Math.min(best, r.seconds);
-				target = r.target;
-			}
-			written.push(target);
-			let read = { seconds: Number.POSITIVE_INFINITY, cpu: 0, ok: true };
-			for (let i = 0; i < runs; i++) {
-				const r = await oursRead(target, workers, data);
+	// Runs interleave arraystore and tensorstore (per codec: 1 worker, all workers, then
+	// tensorstore in its own process), so a change in the machine's load hits every writer.
+	const best = new Map();
+	const note = (kind, config, who, workers, r) => {
+		const key = `${kind}|${config.name}|${who}`;
+		const had = best.get(key);
+		if (!had || r.seconds < had.seconds)
+			best.set(key, { kind, config: config.name, who, workers, ...r });
+	};
+	const written = new Set();
+	let tsMissing = null;
+	const tensorstore = (job) => {
+		const py = spawnSync(python, ["-c", TS_SCRIPT], {
+			input: JSON.stringify({
+				data: join(dir, "data.bin"),
+				dir,
+				shape,
+				chunks,
+				runs: 1,
+				configs: [],
+				verify: [],
+				...job,
+			}),
+			encoding: "utf8",
+			maxBuffer: 64 * MB,
+		});
+		if (py.status === 0) return JSON.parse(py.stdout.trim().split("\n").pop());
+		tsMissing = `tensorstore unavailable (${python}): ${py.stderr.slice(0, 300)}`;
+		return null;
+	};
+	for (let i = 0; i < runs; i++) {
+		for (const config of CONFIGS) {
+			for (const workers of [1, cores]) {
+				const who = `arraystore, ${workers} worker${workers > 1 ? "s" : ""}`;
+				const w = await ours(dir, config, workers, data);
+				written.add(w.target);
+				note("write", config, who, workers, w);
+				const r = await oursRead(w.target, workers, data);
 				if (!r.ok) process.exitCode = 1;
-				if (r.seconds < read.seconds) read = r;
+				note("read", config, r.ok ? who : `${who} (WRONG DATA)`, workers, r);
 			}
-			reads.push({
-				config: config.name,
-				who: `arraystore, ${workers} worker${workers > 1 ? "s" : ""}${read.ok ? "" : " (WRONG DATA)"}`,
-				workers,
-				seconds: read.seconds,
-				cpu: read.cpu,
-			});
-			results.push({
-				config: config.name,
-				who: `arraystore, ${workers} worker${workers > 1 ? "s" : ""}`,
-				workers,
-				seconds: best,
-				cpu,
-			});
+			const key = config.name.split(" ")[0];
+			const t = tensorstore({ configs: [{ key, codecs: config.ts }] });
+			if (t) {
+				const [ws, wc] = t.runs[key];
+				const [rs, rc] = t.reads[key];
+				note("write", config, "tensorstore", null, { seconds: ws, cpu: wc });
+				note("read", config, "tensorstore", null, { seconds: rs, cpu: rc });
+			}
 		}
 	}
-	const job = {
-		data: join(dir, "data.bin"),
-		dir,
-		shape,
-		chunks,
-		runs,
-		configs: CONFIGS.map((c) => ({ key: c.name.split(" ")[0], codecs: c.ts })),
-		verify: written,
+	const ts = tsMissing ? null : tensorstore({ verify: [...written] });
+	if (tsMissing) console.log(tsMissing);
+	const rowsOf = (kind) => {
+		const all = [...best.values()].filter((r) => r.kind === kind);
+		const order = (r) =>
+			CONFIGS.findIndex((c) => c.name === r.config) * 10 +
+			(r.who === "tensorstore" ? 9 : r.workers);
+		return all.sort((a, b) => order(a) - order(b));
 	};
-	const py = spawnSync(python, ["-c", TS_SCRIPT], {
-		input: JSON.stringify(job),
-		encoding: "utf8",
-		maxBuffer: 64 * MB,
-	});
-	let ts = null;
-	if (py.status === 0) ts = JSON.parse(py.stdout.trim().split("\n").pop());
-	else
-		console.log(
-			`tensorstore unavailable (${python}): ${py.stderr.slice(0, 300)}`,
-		);
-	for (const config of CONFIGS) {
-		const key = config.name.split(" ")[0];
-		for (const [list, t] of [
-			[results, ts?.runs[key]],
-			[reads, ts?.reads[key]],
-		])
-			if (t !== undefined)
-				list.push({
-					config: config.name,
-					who: "tensorstore",
-					workers: null,
-					seconds: t[0],
-					cpu: t[1],
-				});
-	}
+	const results = rowsOf("write");
+	const reads = rowsOf("read");
 	const mbps = (s) => bytes / MB / s;
 	const table = (rows, role) => {
 		console.log(
