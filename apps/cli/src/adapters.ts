@@ -2,7 +2,7 @@
  * The adapters the CLI knows. Adapters do not self-register (architecture.md §2.1): this is
  * the one place that lists them, in sniffing order (npy, npz, HDF5, mmappickle, pickle, raw, Zarr).
  */
-import type { AdapterRegistry } from "@arraystore/core";
+import type { AdapterRegistry, ArrayAdapter } from "@arraystore/core";
 import { createRegistry } from "@arraystore/core/node";
 import { hdf5Adapter } from "@arraystore/hdf5";
 import { mmappickleAdapter, pickleAdapter } from "@arraystore/mmappickle";
@@ -16,6 +16,40 @@ export interface BuiltinOptions {
 	readonly zarrFormat?: 2 | 3;
 	/** Zarr codec worker threads (default: the zarr adapter's, one per core; 0 = inline). */
 	readonly zarrWorkers?: number;
+	/** HDF5 read worker threads, each its own h5wasm heap (default: the adapter's; 0 = inline). */
+	readonly hdf5ReadWorkers?: number;
+}
+
+// An adapter whose calls get default adapterOptions (the caller's own options still win).
+function withAdapterDefaults(
+	adapter: ArrayAdapter,
+	defaults: Readonly<Record<string, unknown>>,
+): ArrayAdapter {
+	const merge = <
+		T extends { readonly adapterOptions?: Readonly<Record<string, unknown>> },
+	>(
+		o: T,
+	): T => ({
+		...o,
+		adapterOptions: { ...defaults, ...o.adapterOptions },
+	});
+	const { open, create, openContainer } = adapter;
+	return {
+		...adapter,
+		open: (target, options) => open.call(adapter, target, merge(options)),
+		...(create
+			? {
+					create: (target, options) =>
+						create.call(adapter, target, merge(options)),
+				}
+			: {}),
+		...(openContainer
+			? {
+					openContainer: (target, options) =>
+						openContainer.call(adapter, target, merge(options)),
+				}
+			: {}),
+	};
 }
 
 /** Registers every adapter the CLI ships with. */
@@ -25,7 +59,13 @@ export function registerBuiltinAdapters(
 ): AdapterRegistry {
 	registry.register(npyAdapter);
 	registry.register(npzAdapter);
-	registry.register(hdf5Adapter);
+	registry.register(
+		options.hdf5ReadWorkers !== undefined
+			? withAdapterDefaults(hdf5Adapter, {
+					readWorkers: options.hdf5ReadWorkers,
+				})
+			: hdf5Adapter,
+	);
 	registry.register(mmappickleAdapter);
 	registry.register(pickleAdapter);
 	registry.register(rawAdapter);

@@ -98,7 +98,15 @@ export async function convertCommand(
 	planOptions(flags, { rawInput: false, maxMemory, concurrency, zarrFormat });
 	const reporter = new Reporter(mode, ctx);
 	const workers = codecWorkers(maxMemory, concurrency);
-	const registry = builtinRegistry({ zarrFormat, zarrWorkers: workers });
+	// HDF5 sources decode in as many read workers as Zarr targets get codec workers; each worker
+	// is a thread with its own heap, so HDF5 sources reserve the workers' memory twice.
+	const registry = builtinRegistry({
+		zarrFormat,
+		zarrWorkers: workers,
+		hdf5ReadWorkers: workers,
+	});
+	const reserveFor = (format: string): number =>
+		workers * WORKER_BYTES * (format === "hdf5" ? 2 : 1);
 	const sources: Source[] = [];
 	try {
 		const jobs: PreparedJob[] = [];
@@ -120,7 +128,7 @@ export async function convertCommand(
 			sources.push(source);
 			const base = {
 				...planOptions(flags, { rawInput, maxMemory, concurrency, zarrFormat }),
-				extraReserveBytes: workers * WORKER_BYTES,
+				extraReserveBytes: reserveFor(resolved.adapter.name),
 			};
 			jobs.push(
 				...(await prepareJobs(
@@ -177,7 +185,7 @@ export async function convertCommand(
 						unsafeCast: flags["unsafe-cast"] === true,
 						maxMemory,
 						concurrency,
-						extraReserveBytes: workers * WORKER_BYTES,
+						extraReserveBytes: reserveFor(job.spec.source.adapter.name),
 						signal: ctx.signal,
 						reporter,
 						...(checkpointEnv !== undefined && /^\d+$/.test(checkpointEnv)
