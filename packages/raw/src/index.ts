@@ -45,3 +45,4 @@ export {
 	MAX_WINDOW_BYTES,
 } from "./mapping.js";
 export { loadMmap, type MmapLib, mmapLoadFailure } from "./mmap-lib.js";
+export { checkRegion, RunCursor, regionRuns } from "./runs.js";

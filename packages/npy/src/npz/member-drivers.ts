@@ -11,11 +11,12 @@ import {
 	ClosedError,
 	ReadOnlyError,
 	type Region,
+	slabShape,
 	UnsupportedError,
 	wrapError,
 } from "@arraystore/core";
 import type { RawRegionDriver } from "@arraystore/raw";
-import { boxRuns, slabShape } from "../box-runs.js";
+import { boxRuns } from "../box-runs.js";
 import type { NpyHeader } from "../header.js";
 import { readNpyHeaderFrom } from "../header.js";
 import type { NpyDriver } from "../npy-driver.js";
