@@ -117,7 +117,12 @@ export {
 	vstringDType,
 } from "./dtype/model.js";
 export type { CodeOf } from "./dtype/parse.js";
-export { parseDType, structured, subarrayOf } from "./dtype/parse.js";
+export {
+	parseDType,
+	structured,
+	subarrayOf,
+	TIME_UNITS,
+} from "./dtype/parse.js";
 export { pyDescr, pyRepr, pyStr, pyTuple } from "./dtype/py-repr.js";
 export type { SwapPlan } from "./dtype/swap.js";
 export { needsSwap, swapInPlace, swapPlan } from "./dtype/swap.js";

@@ -34,6 +34,7 @@ describe("core: public API", () => {
 			  "ReadOnlyError",
 			  "ShapeMismatchError",
 			  "SizeMismatchError",
+			  "TIME_UNITS",
 			  "TruncatedError",
 			  "UnsupportedCodecError",
 			  "UnsupportedDTypeError",

@@ -3,6 +3,7 @@
  * lists); Zarr v3 names core types (`float32`) and leaves byte order to the `bytes` codec.
  */
 import {
+	TIME_UNITS as CORE_TIME_UNITS,
 	type Descr,
 	type DType,
 	hasListDescr,
@@ -108,22 +109,7 @@ function lengthBytes(cfg: JsonObject, name: string): number {
 	return n;
 }
 
-const TIME_UNITS = new Set([
-	"Y",
-	"M",
-	"W",
-	"D",
-	"h",
-	"m",
-	"s",
-	"ms",
-	"us",
-	"ns",
-	"ps",
-	"fs",
-	"as",
-	"generic",
-]);
+const TIME_UNITS: ReadonlySet<string> = new Set<string>(CORE_TIME_UNITS);
 
 // Core types by name, and the extension types zarr-python 3.1 and the zarr-extensions
 // registry write (read only: tensorstore reads none of them, so they are never written).

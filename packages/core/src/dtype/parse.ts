@@ -15,7 +15,8 @@ import type {
 	TimeUnit,
 } from "./model.js";
 
-const TIME_UNITS: readonly TimeUnit[] = [
+/** Every datetime64/timedelta64 unit numpy knows. */
+export const TIME_UNITS: readonly TimeUnit[] = [
 	"Y",
 	"M",
 	"W",
