@@ -11,6 +11,14 @@ import {
 	type StridedView,
 	stridesOf,
 } from "@arraystore/core";
+import {
+	type BatchItem,
+	type BatchLayout,
+	itemSpan,
+	STAGE_BYTES,
+	sharedBox,
+	writeBatches,
+} from "./batch-write.js";
 import { ChunkCodec, fillWith, isAllFill } from "./chunk-codec.js";
 import {
 	chunkInBounds,
@@ -269,23 +277,112 @@ export class ChunkEngine {
 		signal?: AbortSignal,
 	): Promise<void> {
 		const meta = this.#meta;
+		const outer = meta.chunkShape;
 		const boxStrides = stridesOf(region.shape, meta.order);
 		const src = (pos: readonly number[]): StridedView => ({
 			bytes,
 			base: offsetOf(pos, region.start, boxStrides),
 			strides: boxStrides,
 		});
-		const tasks = [...gridCoords(chunkRanges(region, meta.chunkShape))].map(
-			(coords) => () => {
-				const key = this.#key(coords);
-				return this.#ctx.locks.with(this.#ctx.store.path(key), () =>
-					meta.plan.shard
-						? this.#writeShard(region, coords, key, src, signal)
-						: this.#writeChunk(region, coords, key, src, signal),
-				);
-			},
-		);
-		await runLimited(tasks, this.#ctx.concurrency, signal);
+		let coords = [...gridCoords(chunkRanges(region, outer))];
+		let batched: Promise<void> = Promise.resolve();
+		const pool = this.#ctx.pool;
+		if (pool) {
+			// Chunks (shards) the box covers whole go to the workers in batches; the rest are
+			// read-modify-write here.
+			const whole: number[][] = [];
+			const partial: number[][] = [];
+			for (const c of coords) {
+				const ov = overlap(region, outer, c);
+				(ov?.shape.every((n, d) => n === outer[d]) ? whole : partial).push(c);
+			}
+			coords = partial;
+			if (whole.length > 0)
+				batched = this.#writeWhole(region, bytes, whole, coords, pool, signal);
+		}
+		const tasks = coords.map((c) => () => {
+			const key = this.#key(c);
+			return this.#ctx.locks.with(this.#ctx.store.path(key), () =>
+				meta.plan.shard
+					? this.#writeShard(region, c, key, src, signal)
+					: this.#writeChunk(region, c, key, src, signal),
+			);
+		});
+		const [a, b] = await Promise.allSettled([
+			batched,
+			runLimited(tasks, this.#ctx.concurrency, signal),
+		]);
+		if (a.status === "rejected") throw a.reason;
+		if (b.status === "rejected") throw b.reason;
+	}
+
+	// Hands chunks (shards) lying wholly inside the box to the workers; pushes those it leaves
+	// to the calling thread onto `rest` (synchronously, before the caller reads it).
+	#writeWhole(
+		region: Region,
+		bytes: Uint8Array,
+		coords: readonly number[][],
+		rest: number[][],
+		pool: WorkerPool,
+		signal?: AbortSignal,
+	): Promise<void> {
+		const meta = this.#meta;
+		const outer = meta.chunkShape;
+		const inner = this.#unit;
+		const plan = meta.plan.shard;
+		const boxStrides = stridesOf(region.shape, meta.order);
+		const checkEmpty = !this.#ctx.writeEmptyChunks && meta.fill !== null;
+		const layout: BatchLayout = {
+			itemsize: meta.dtype.itemsize,
+			boxStrides,
+			unit: inner,
+			unitStrides: this.#unitStrides,
+			chunkBytes: this.#codec.chunkBytes,
+			chain: meta.plan.chunk.chain,
+			native: this.#ctx.native ?? true,
+			fill: checkEmpty ? this.#fill : null,
+			shard: plan
+				? {
+						crc: plan.indexChain.length > 0,
+						littleEndian: plan.indexEndian === "little",
+						indexLocation: plan.indexLocation,
+					}
+				: null,
+		};
+		const base = (g: readonly number[]): number =>
+			offsetOf(
+				g.map((c, d) => c * (inner[d] as number)),
+				region.start,
+				boxStrides,
+			);
+		const perShard = outer.map((s, d) => s / (inner[d] as number));
+		const shared = sharedBox(bytes);
+		const items: BatchItem[] = [];
+		for (const c of coords) {
+			const path = this.#ctx.store.path(this.#key(c));
+			let item: BatchItem;
+			if (!plan) item = { path, base: base(c) };
+			else {
+				const ranges = c.map((x, d) => {
+					const lo = x * (perShard[d] as number);
+					return [lo, lo + (perShard[d] as number)] as [number, number];
+				});
+				item = { path, bases: [...gridCoords(ranges)].map(base) };
+			}
+			// A chunk spread over more of an unshared box than a staging buffer holds (a
+			// transposed layout) is not worth copying: it stays here.
+			if (!shared) {
+				const [lo, hi] = itemSpan(layout, item);
+				if (hi - lo > STAGE_BYTES) {
+					rest.push(c);
+					continue;
+				}
+			}
+			items.push(item);
+		}
+		if (items.length === 0) return Promise.resolve();
+		const { store, locks } = this.#ctx;
+		return writeBatches({ pool, store, locks }, layout, bytes, items, signal);
 	}
 
 	// Builds the new raw bytes of one (inner) chunk: existing content (or fill) overlaid with the box.

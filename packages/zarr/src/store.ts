@@ -189,12 +189,20 @@ export class FsStore {
 				await writeFile(tmp, bytes);
 			}
 			await rename(tmp, p);
-			if (this.#written.size < MAX_TRACKED) this.#written.add(p);
-			else this.#overflow = true;
+			this.noteWritten(p);
 		} catch (err) {
 			await rm(tmp, { force: true }).catch(() => undefined);
 			throw fromNodeError(err, { target: p, adapter: "zarr" });
 		}
+	}
+
+	/**
+	 * Records a file written behind the store's back (a worker's chunk write, same temporary
+	 * file and rename) so {@link sync} fsyncs it too. `path` is absolute, from {@link path}.
+	 */
+	noteWritten(path: string): void {
+		if (this.#written.size < MAX_TRACKED) this.#written.add(path);
+		else this.#overflow = true;
 	}
 
 	/** Removes the value under `key` (no error when absent). */

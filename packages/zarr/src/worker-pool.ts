@@ -10,9 +10,10 @@ import { Semaphore } from "./lock.js";
 
 interface Pending {
 	readonly id: number;
-	readonly task: KernelTask;
-	readonly transfer: boolean;
-	readonly resolve: (bytes: Uint8Array) => void;
+	readonly msg: Readonly<Record<string, unknown>>;
+	readonly op: "encode" | "decode";
+	readonly transfer: readonly ArrayBuffer[];
+	readonly resolve: (reply: WorkerReply) => void;
 	readonly reject: (err: unknown) => void;
 }
 
@@ -21,12 +22,24 @@ interface Slot {
 	busy: Pending | undefined;
 }
 
-interface Reply {
+/** A worker's answer to one message (worker/codec-worker.mjs). */
+export interface WorkerReply {
 	readonly id: number;
 	readonly ok: boolean;
+	/** Result of an encode or decode. */
 	readonly bytes?: Uint8Array;
+	/**
+	 * Result of a write batch: per item the bytes stored, -1 when removed as empty, null when
+	 * not done (a failed batch).
+	 */
+	readonly results?: readonly (number | null)[];
+	/** On failure: malformed | unsupported | encode | fs | error. */
 	readonly kind?: string;
 	readonly message?: string;
+	/** On an fs failure: the Node error code, syscall and path. */
+	readonly code?: string;
+	readonly syscall?: string;
+	readonly path?: string;
 }
 
 /** Default number of workers: the cores Node may use. */
@@ -60,10 +73,37 @@ export class WorkerPool {
 	 * Runs a task on a worker. With `transfer`, `task.bytes.buffer` moves to the worker (the
 	 * caller must own it whole and not use it afterwards).
 	 */
-	run(task: KernelTask, transfer = false): Promise<Uint8Array> {
+	async run(task: KernelTask, transfer = false): Promise<Uint8Array> {
+		const { op, chain, bytes, limits, native } = task;
+		const r = await this.call(
+			{ op, chain, bytes, limits, native },
+			op,
+			transfer ? [bytes.buffer as ArrayBuffer] : [],
+		);
+		if (r.ok && r.bytes) return r.bytes;
+		throw kernelError({ kind: r.kind, message: r.message }, op);
+	}
+
+	/**
+	 * Posts one message (`op` field: encode | decode | write) to a free worker and resolves
+	 * with its reply, failed or not; a worker that dies rejects with a typed error (`errOp`
+	 * names the direction). `transfer` moves those buffers to the worker.
+	 */
+	call(
+		msg: Readonly<Record<string, unknown>>,
+		errOp: "encode" | "decode",
+		transfer: readonly ArrayBuffer[] = [],
+	): Promise<WorkerReply> {
 		if (this.#closed) return Promise.reject(new Error("worker pool is closed"));
-		return new Promise<Uint8Array>((resolve, reject) => {
-			this.#queue.push({ id: this.#next++, task, transfer, resolve, reject });
+		return new Promise<WorkerReply>((resolve, reject) => {
+			this.#queue.push({
+				id: this.#next++,
+				msg,
+				op: errOp,
+				transfer,
+				resolve,
+				reject,
+			});
 			this.#pump();
 		});
 	}
@@ -87,12 +127,7 @@ export class WorkerPool {
 			const p = this.#queue.shift() as Pending;
 			slot.busy = p;
 			slot.worker.ref();
-			const { op, chain, bytes, limits, native } = p.task;
-			const msg = { id: p.id, op, chain, bytes, limits, native };
-			slot.worker.postMessage(
-				msg,
-				p.transfer ? [bytes.buffer as ArrayBuffer] : [],
-			);
+			slot.worker.postMessage({ ...p.msg, id: p.id }, [...p.transfer]);
 		}
 	}
 
@@ -100,14 +135,12 @@ export class WorkerPool {
 		const worker = new Worker(WORKER_URL);
 		const slot: Slot = { worker, busy: undefined };
 		worker.unref();
-		worker.on("message", (r: Reply) => {
+		worker.on("message", (r: WorkerReply) => {
 			const p = slot.busy;
 			if (!p || p.id !== r.id) return;
 			slot.busy = undefined;
 			worker.unref();
-			if (r.ok && r.bytes) p.resolve(r.bytes);
-			else
-				p.reject(kernelError({ kind: r.kind, message: r.message }, p.task.op));
+			p.resolve(r);
 			this.#pump();
 		});
 		const fail = (err: unknown) => {
@@ -115,7 +148,7 @@ export class WorkerPool {
 			slot.busy = undefined;
 			const i = this.#slots.indexOf(slot);
 			if (i >= 0) this.#slots.splice(i, 1);
-			p?.reject(kernelError(err, p.task.op));
+			p?.reject(kernelError(err, p.op));
 			if (!this.#closed) this.#pump();
 		};
 		worker.on("error", fail);

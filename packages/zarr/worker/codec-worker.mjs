@@ -1,6 +1,8 @@
-// Worker thread entry: runs codec tasks from the pool in src/worker-pool.ts. Plain JavaScript
-// (see codec-kernel.mjs for why). Results are transferred, never copied.
+// Worker thread entry: runs codec tasks and chunk write batches from the pool in
+// src/worker-pool.ts. Plain JavaScript (see codec-kernel.mjs for why). Results are
+// transferred, never copied.
 import { parentPort } from "node:worker_threads";
+import { runWrite } from "./chunk-writer.mjs";
 import { runTask } from "./codec-kernel.mjs";
 
 function owned(bytes) {
@@ -16,16 +18,34 @@ function owned(bytes) {
 	return copy;
 }
 
+function failure(id, err, results) {
+	return {
+		results,
+		id,
+		ok: false,
+		kind: err?.kind ?? "error",
+		message: err?.message ?? String(err),
+		code: err?.code,
+		syscall: err?.syscall,
+		path: err?.path,
+	};
+}
+
 parentPort.on("message", async (msg) => {
+	if (msg.op === "write") {
+		const results = new Array(msg.items.length).fill(null);
+		try {
+			await runWrite(msg, results);
+			parentPort.postMessage({ id: msg.id, ok: true, results });
+		} catch (err) {
+			parentPort.postMessage(failure(msg.id, err, results));
+		}
+		return;
+	}
 	try {
 		const out = owned(await runTask(msg));
 		parentPort.postMessage({ id: msg.id, ok: true, bytes: out }, [out.buffer]);
 	} catch (err) {
-		parentPort.postMessage({
-			id: msg.id,
-			ok: false,
-			kind: err?.kind ?? "error",
-			message: err?.message ?? String(err),
-		});
+		parentPort.postMessage(failure(msg.id, err));
 	}
 });

@@ -1,0 +1,263 @@
+/**
+ * Writes of whole chunks (or whole shards) handed to the codec workers in batches: a worker
+ * gets the box's bytes (shared, not copied, when they live on a SharedArrayBuffer; otherwise
+ * copied once into a staging one), the box geometry and a list of chunk files, and extracts,
+ * encodes and writes (or removes, when empty) every chunk itself (worker/chunk-writer.mjs).
+ * The main thread only takes the chunks' locks, posts the batch and records what was written.
+ */
+import { fromNodeError } from "@arraystore/core";
+import { type KernelCodec, kernelError } from "./kernel.js";
+import type { KeyedLock } from "./lock.js";
+import type { FsStore } from "./store.js";
+import type { WorkerPool, WorkerReply } from "./worker-pool.js";
+
+/** How a box's bytes map onto the chunks a batch writes. */
+export interface BatchLayout {
+	readonly itemsize: number;
+	/** Element strides of the box. */
+	readonly boxStrides: readonly number[];
+	/** Shape of the (inner) chunk the codec sees, and its element strides. */
+	readonly unit: readonly number[];
+	readonly unitStrides: readonly number[];
+	readonly chunkBytes: number;
+	readonly chain: readonly KernelCodec[];
+	readonly native: boolean;
+	/** Fill value of chunks not to store (null: store every chunk). */
+	readonly fill: Uint8Array | null;
+	/** Shard index layout when the items are whole shards. */
+	readonly shard: {
+		readonly crc: boolean;
+		readonly littleEndian: boolean;
+		readonly indexLocation: "start" | "end";
+	} | null;
+}
+
+/** One file a batch writes: a chunk at element offset `base` of the box, or a shard. */
+export interface BatchItem {
+	/** Absolute file path (`FsStore.path`), also the lock key. */
+	readonly path: string;
+	/** Chunk: element offset of its first element in the box. */
+	readonly base?: number;
+	/** Shard: element offsets of its inner chunks, C order of the inner grid. */
+	readonly bases?: readonly number[];
+}
+
+/** Where the batches go. */
+export interface BatchTarget {
+	readonly pool: WorkerPool;
+	readonly store: FsStore;
+	readonly locks: KeyedLock;
+}
+
+// Raw bytes per batch: enough to amortise a message, small enough to spread over the workers.
+const BATCH_BYTES = 8 * 1024 * 1024;
+/**
+ * Largest byte span of a box a batch may copy into a staging buffer (boxes that are not on a
+ * SharedArrayBuffer): chunks spanning more stay on the calling thread.
+ */
+export const STAGE_BYTES: number = 8 * 1024 * 1024;
+// Staging buffers kept for the next batch.
+const STAGING_KEPT = 2;
+const staging: SharedArrayBuffer[] = [];
+
+/** True when a box's bytes reach the workers without a copy. */
+export function sharedBox(bytes: Uint8Array): boolean {
+	return bytes.buffer instanceof SharedArrayBuffer;
+}
+
+/** Byte range `[lo, hi)` of the box that item `it` reads. */
+export function itemSpan(layout: BatchLayout, it: BatchItem): [number, number] {
+	let ext = 1;
+	for (let d = 0; d < layout.unit.length; d++)
+		ext += ((layout.unit[d] as number) - 1) * (layout.boxStrides[d] as number);
+	const bases = it.bases ?? [it.base ?? 0];
+	let lo = Number.POSITIVE_INFINITY;
+	let hi = 0;
+	for (const b of bases) {
+		lo = Math.min(lo, b);
+		hi = Math.max(hi, b + ext);
+	}
+	return [lo * layout.itemsize, hi * layout.itemsize];
+}
+
+// Copies bytes [lo, hi) of the box into a staging buffer.
+function stage(
+	bytes: Uint8Array,
+	lo: number,
+	hi: number,
+): { view: Uint8Array; done: () => void } {
+	const n = hi - lo;
+	const i = staging.findIndex((b) => b.byteLength >= n);
+	const buf =
+		i >= 0
+			? (staging.splice(i, 1)[0] as SharedArrayBuffer)
+			: new SharedArrayBuffer(Math.max(n, STAGE_BYTES));
+	const view = new Uint8Array(buf, 0, n);
+	view.set(bytes.subarray(lo, hi));
+	return {
+		view,
+		done() {
+			if (buf.byteLength <= STAGE_BYTES && staging.length < STAGING_KEPT)
+				staging.push(buf);
+		},
+	};
+}
+
+function failure(r: WorkerReply): unknown {
+	if (r.kind === "fs") {
+		const err = Object.assign(new Error(r.message ?? "write failed"), {
+			code: r.code,
+			syscall: r.syscall,
+			path: r.path,
+		});
+		return fromNodeError(err, {
+			...(r.path !== undefined ? { target: r.path } : {}),
+			adapter: "zarr",
+		});
+	}
+	return kernelError({ kind: r.kind, message: r.message }, "encode");
+}
+
+// Takes the lock of every path (in one synchronous pass, so two batches queue in the same
+// order on every key they share) and resolves with their release once all are held.
+async function lockAll(
+	locks: KeyedLock,
+	paths: readonly string[],
+): Promise<() => Promise<void>> {
+	let release!: () => void;
+	const done = new Promise<void>((r) => {
+		release = r;
+	});
+	const acquired: Promise<void>[] = [];
+	const held: Promise<void>[] = [];
+	for (const p of paths) {
+		acquired.push(
+			new Promise<void>((got) => {
+				held.push(
+					locks.with(p, () => {
+						got();
+						return done;
+					}),
+				);
+			}),
+		);
+	}
+	await Promise.all(acquired);
+	return async () => {
+		release();
+		await Promise.all(held);
+	};
+}
+
+/**
+ * Writes `items` from the box `bytes` on the pool's workers, at most one batch per worker in
+ * flight. Rejects with the first failure (typed) once every batch has settled.
+ */
+export async function writeBatches(
+	target: BatchTarget,
+	layout: BatchLayout,
+	bytes: Uint8Array,
+	items: readonly BatchItem[],
+	signal?: AbortSignal,
+): Promise<void> {
+	const { pool, store, locks } = target;
+	const shared = sharedBox(bytes);
+	const itemBytes =
+		layout.chunkBytes * (layout.shard ? (items[0]?.bases?.length ?? 1) : 1);
+	const per = Math.max(
+		1,
+		Math.min(
+			Math.floor(BATCH_BYTES / Math.max(1, itemBytes)),
+			Math.ceil(items.length / pool.size),
+		),
+	);
+	const common = {
+		op: "write",
+		itemsize: layout.itemsize,
+		boxStrides: layout.boxStrides,
+		unit: layout.unit,
+		unitStrides: layout.unitStrides,
+		chunkBytes: layout.chunkBytes,
+		chain: layout.chain,
+		native: layout.native,
+		fill: layout.fill,
+		shard: layout.shard,
+	};
+	// The next batch: up to `per` items, and (staged) a span of at most STAGE_BYTES.
+	let next = 0;
+	const take = (): {
+		batch: BatchItem[];
+		view: Uint8Array;
+		done: () => void;
+	} => {
+		const first = items[next] as BatchItem;
+		if (shared) {
+			const batch = items.slice(next, next + per);
+			next += batch.length;
+			return { batch, view: bytes, done() {} };
+		}
+		let [lo, hi] = itemSpan(layout, first);
+		let end = next + 1;
+		while (end < items.length && end - next < per) {
+			const [l, h] = itemSpan(layout, items[end] as BatchItem);
+			if (Math.max(hi, h) - Math.min(lo, l) > STAGE_BYTES) break;
+			lo = Math.min(lo, l);
+			hi = Math.max(hi, h);
+			end++;
+		}
+		const shift = lo / layout.itemsize;
+		const batch = items
+			.slice(next, end)
+			.map((it) =>
+				it.bases
+					? { path: it.path, bases: it.bases.map((b) => b - shift) }
+					: { path: it.path, base: (it.base ?? 0) - shift },
+			);
+		next = end;
+		return { batch, ...stage(bytes, lo, hi) };
+	};
+	let failed: { err: unknown } | undefined;
+	const lane = async (): Promise<void> => {
+		while (!failed && next < items.length) {
+			let done = (): void => {};
+			try {
+				signal?.throwIfAborted();
+				const t = take();
+				done = t.done;
+				const { batch, view } = t;
+				const unlock = await lockAll(
+					locks,
+					batch.map((b) => b.path),
+				);
+				try {
+					signal?.throwIfAborted();
+					const r = await pool.call(
+						{
+							...common,
+							buffer: view.buffer,
+							byteOffset: view.byteOffset,
+							byteLength: view.byteLength,
+							items: batch,
+						},
+						"encode",
+					);
+					r.results?.forEach((n, i) => {
+						if (n !== null && n >= 0)
+							store.noteWritten((batch[i] as BatchItem).path);
+					});
+					if (!r.ok) throw failure(r);
+				} finally {
+					await unlock();
+				}
+			} catch (err) {
+				failed ??= { err };
+			} finally {
+				done();
+			}
+		}
+	};
+	await Promise.all(
+		Array.from({ length: Math.min(pool.size, items.length) }, lane),
+	);
+	if (failed) throw failed.err;
+}
