@@ -60,6 +60,8 @@ run:
   --overwrite             replace an existing DST (otherwise refused)
   --resume                continue an interrupted run (a matching DST.partial is continued anyway)
   --verify                read the output back and compare a SHA-256 per block
+  --fsync                 wait for the disk at every checkpoint and before DST appears (survives
+                          a machine crash; off: like cp, writeback is left to the kernel)
   --dry-run, -n           print the plan (arrays, dtypes, chunks, codecs, size, peak memory)
   --json                  one JSON object per line (plan, progress, result or error)
   --quiet, -q             no progress and no summary

@@ -23,6 +23,7 @@ import {
 } from "@arraystore/core";
 import { garbageCollector } from "./memory.js";
 import {
+	bootEpoch,
 	commitOutput,
 	discardPartial,
 	fileJournalStorage,
@@ -69,6 +70,8 @@ export interface RunSettings {
 	readonly overwrite: boolean;
 	readonly resume: boolean;
 	readonly verify: boolean;
+	/** fsync at checkpoints and before the output is renamed into place (`--fsync`). */
+	readonly durable: boolean;
 	readonly unsafeCast: boolean;
 	readonly maxMemory: number;
 	readonly concurrency: number;
@@ -147,7 +150,7 @@ export async function runJob(
 		})),
 	});
 	const resumable = RESUMABLE.has(format);
-	const storage = fileJournalStorage(paths.journal);
+	const storage = fileJournalStorage(paths.journal, await bootEpoch());
 	let journal: CopyJournal | undefined;
 	let dst: ContainerStore | undefined;
 	if (await pathExists(paths.partial)) {
@@ -203,6 +206,7 @@ export async function runJob(
 			plan,
 			journal,
 			verify: settings.verify,
+			durable: settings.durable,
 			unsafeCast: settings.unsafeCast,
 			maxMemory: settings.maxMemory,
 			concurrency: settings.concurrency,

@@ -24,8 +24,20 @@ export function codecWorkers(maxMemory: number, jobs: number): number {
 
 let gc: (() => void) | null | undefined;
 
-/** A function that runs a full garbage collection, or undefined when the runtime refuses. */
-export function garbageCollector(): (() => void) | undefined {
+// The least external memory (ArrayBuffers, incl. shared ones and Node Buffers) seen since our
+// last collection: V8 frees dead backing stores on a background thread after a collection, so
+// the value read right after one can still count them.
+let low = 0;
+
+/**
+ * The copy engine's `releaseMemory`: a full garbage collection when the external memory grew
+ * by more than the garbage the budget allows since the last one (a forced collection costs
+ * 8–25 ms; copies through reused block buffers often leave no garbage at all), or undefined
+ * when the runtime refuses to expose `gc`.
+ */
+export function garbageCollector():
+	| ((garbageBytes: number) => void)
+	| undefined {
 	if (gc === undefined) {
 		try {
 			// Exposes `gc` to contexts created from now on; the main context stays unchanged.
@@ -36,7 +48,15 @@ export function garbageCollector(): (() => void) | undefined {
 			gc = null;
 		}
 	}
-	return gc ?? undefined;
+	const collect = gc;
+	if (!collect) return undefined;
+	return (garbageBytes) => {
+		const now = process.memoryUsage().arrayBuffers;
+		low = Math.min(low, now);
+		if (now - low <= garbageBytes) return;
+		collect();
+		low = process.memoryUsage().arrayBuffers;
+	};
 }
 
 /** Peak resident set size of this process so far, in bytes. */

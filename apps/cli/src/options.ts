@@ -26,6 +26,7 @@ export const OPTIONS = {
 	overwrite: { type: "boolean" },
 	resume: { type: "boolean" },
 	verify: { type: "boolean" },
+	fsync: { type: "boolean" },
 	"dry-run": { type: "boolean", short: "n" },
 	json: { type: "boolean" },
 	quiet: { type: "boolean", short: "q" },

@@ -14,6 +14,7 @@ import {
 	rm,
 	stat,
 } from "node:fs/promises";
+import { uptime } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { fromNodeError, type JournalStorage } from "@arraystore/core";
 
@@ -91,14 +92,21 @@ export async function commitOutput(paths: OutputPaths): Promise<void> {
 	await removeAll([...aside, paths.journal]);
 }
 
-/** A journal kept in a file: appends and resets are fsynced, so a crash keeps every recorded line. */
-export function fileJournalStorage(path: string): JournalStorage {
-	const write = async (text: string, flags: string) => {
+/**
+ * A journal kept in a file. Resets and durable appends are fsynced, so a crash of the machine
+ * keeps every such line; other appends carry `epoch` (see {@link bootEpoch}) and are trusted
+ * only until the machine restarts.
+ */
+export function fileJournalStorage(
+	path: string,
+	epoch?: string,
+): JournalStorage {
+	const write = async (text: string, flags: string, durable: boolean) => {
 		try {
 			const fh = await open(path, flags);
 			try {
 				await fh.writeFile(text);
-				await fh.sync();
+				if (durable) await fh.sync();
 			} finally {
 				await fh.close();
 			}
@@ -107,6 +115,7 @@ export function fileJournalStorage(path: string): JournalStorage {
 		}
 	};
 	return {
+		...(epoch !== undefined ? { epoch } : {}),
 		async read() {
 			try {
 				return await readFile(path, "utf8");
@@ -115,9 +124,25 @@ export function fileJournalStorage(path: string): JournalStorage {
 				throw fromNodeError(err, { target: path });
 			}
 		},
-		append: (text) => write(text, "a"),
-		reset: (text) => write(text, "w"),
+		append: (text, durable = true) => write(text, "a", durable),
+		reset: (text) => write(text, "w", true),
 	};
+}
+
+/**
+ * What identifies this boot of the machine: Linux's boot id, elsewhere the boot time to the
+ * minute (a mismatch only makes a resume redo work, never trust too much).
+ */
+export async function bootEpoch(): Promise<string> {
+	try {
+		const id = (
+			await readFile("/proc/sys/kernel/random/boot_id", "utf8")
+		).trim();
+		if (id) return `boot:${id}`;
+	} catch {
+		// not Linux, or /proc unavailable
+	}
+	return `boot-time:${Math.round((Date.now() / 1000 - uptime()) / 60)}`;
 }
 
 /**

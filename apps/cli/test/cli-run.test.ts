@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { FORMATS_DIR, sha256, tempDir } from "@arraystore/conformance";
@@ -129,7 +129,8 @@ describe("cli: output safety", () => {
 
 	it("keeps a resumable partial output after an interruption and continues it", async () => {
 		await using tmp = await tempDir();
-		await makeArray(tmp.join("a.npy"), "<f8", [10000, 128], (i) => i / 3);
+		await makeArray(tmp.join("a.npy"), "<f8", [40000, 128], (i) => i / 3);
+		// --fsync: durable checkpoints after every block (and slow enough to interrupt).
 		const args = [
 			tmp.join("a.npy"),
 			tmp.join("b.zarr"),
@@ -139,6 +140,7 @@ describe("cli: output safety", () => {
 			"48MiB",
 			"--jobs",
 			"1",
+			"--fsync",
 			"--json",
 		];
 		const env = { ARRAYSTORE_CHECKPOINT_MS: "0" };
@@ -153,6 +155,10 @@ describe("cli: output safety", () => {
 		expect(existsSync(tmp.join("b.zarr"))).toBe(false);
 		expect(existsSync(tmp.join("b.zarr.partial"))).toBe(true);
 		expect(existsSync(tmp.join("b.zarr.partial.journal"))).toBe(true);
+		// --fsync: every line is durable, none tied to this boot.
+		expect(
+			readFileSync(tmp.join("b.zarr.partial.journal"), "utf8"),
+		).not.toContain("epoch");
 
 		const second = await run([...args, "--resume"], { env });
 		expect(second.code).toBe(0);
@@ -165,6 +171,65 @@ describe("cli: output safety", () => {
 		};
 		expect(done.outputs[0]?.resumedBlocks).toBeGreaterThanOrEqual(5);
 		expect(existsSync(tmp.join("b.zarr.partial"))).toBe(false);
+		await using a = await registry.open(tmp.join("a.npy"));
+		await using b = await registry.open(tmp.join("b.zarr"));
+		expect(sha256((await b.read()).bytes)).toBe(sha256((await a.read()).bytes));
+	});
+
+	it("without --fsync journals with the boot epoch, trusted only until the machine restarts", async () => {
+		await using tmp = await tempDir();
+		await makeArray(tmp.join("a.npy"), "<f8", [40000, 128], (i) => i / 3);
+		const args = [
+			tmp.join("a.npy"),
+			tmp.join("b.zarr"),
+			"--chunks",
+			"100,128",
+			"--max-memory",
+			"48MiB",
+			"--jobs",
+			"1",
+			"--json",
+		];
+		const env = { ARRAYSTORE_CHECKPOINT_MS: "0" };
+		const interrupt = () =>
+			run(args, {
+				env,
+				onEvent: (e, abort) => {
+					if (e.event === "progress" && Number(e.blocksDone) >= 5) abort();
+				},
+			});
+		expect((await interrupt()).code).toBe(3);
+		const journal = tmp.join("b.zarr.partial.journal");
+		const lines = readFileSync(journal, "utf8")
+			.trim()
+			.split("\n")
+			.map((l) => JSON.parse(l) as Record<string, unknown>);
+		const blockLines = lines.filter((l) => Array.isArray(l.blocks));
+		expect(blockLines.length).toBeGreaterThan(0);
+		const epoch = existsSync("/proc/sys/kernel/random/boot_id")
+			? `boot:${readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim()}`
+			: undefined;
+		for (const l of blockLines)
+			if (epoch) expect(l.epoch).toBe(epoch);
+			else expect(String(l.epoch)).toMatch(/^boot-time:/);
+		// As if the machine had restarted: none of those lines may be trusted.
+		writeFileSync(
+			journal,
+			readFileSync(journal, "utf8").replaceAll(
+				String(blockLines[0]?.epoch),
+				"boot:another",
+			),
+		);
+		const second = await run([...args, "--resume"], { env });
+		expect(second.code).toBe(0);
+		const done = second.out
+			.trim()
+			.split("\n")
+			.map((l) => JSON.parse(l) as Record<string, unknown>)
+			.find((e) => e.event === "done") as {
+			outputs: { resumedBlocks: number }[];
+		};
+		expect(done.outputs[0]?.resumedBlocks).toBe(0);
 		await using a = await registry.open(tmp.join("a.npy"));
 		await using b = await registry.open(tmp.join("b.zarr"));
 		expect(sha256((await b.read()).bytes)).toBe(sha256((await a.read()).bytes));

@@ -59,7 +59,11 @@ export async function storeHash(store: ReadableArrayStore): Promise<string> {
 /** A store whose writes are counted (and optionally altered) on the way to `inner`. */
 export function spyStore(
 	inner: ArrayStore,
-	hooks: { corrupt?: (call: number, bytes: Uint8Array) => void } = {},
+	hooks: {
+		corrupt?: (call: number, bytes: Uint8Array) => void;
+		/** Sees the bytes of every write. */
+		see?: (bytes: Uint8Array) => void;
+	} = {},
 ): ArrayStore & { writes: number; maxInFlight: number } {
 	let inFlight = 0;
 	const state = { writes: 0, maxInFlight: 0 };
@@ -74,6 +78,7 @@ export function spyStore(
 					opts: never,
 				) => {
 					const call = state.writes++;
+					hooks.see?.(value.bytes);
 					inFlight++;
 					state.maxInFlight = Math.max(state.maxInFlight, inFlight);
 					try {

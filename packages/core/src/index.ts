@@ -55,7 +55,11 @@ export type {
 	ArrayPlanInputs,
 	PlanBudgetOptions,
 } from "./copy/plan.js";
-export { planArrayCopy, planItemsize } from "./copy/plan.js";
+export {
+	planArrayCopy,
+	planItemsize,
+	STREAM_BLOCK_BYTES,
+} from "./copy/plan.js";
 export type {
 	ArraySelection,
 	NotCarried,

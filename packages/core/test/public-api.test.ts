@@ -32,6 +32,7 @@ describe("core: public API", () => {
 			  "NotFoundError",
 			  "OutOfBoundsError",
 			  "ReadOnlyError",
+			  "STREAM_BLOCK_BYTES",
 			  "ShapeMismatchError",
 			  "SizeMismatchError",
 			  "TIME_UNITS",

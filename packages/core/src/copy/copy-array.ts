@@ -4,9 +4,10 @@
  * an optional per-block cast, resume through a journal, and verification.
  */
 import { gridBlocks, gridShape } from "../blocks.js";
-import { sameLayout } from "../dtype/format.js";
+import { sameLayout, withByteOrder } from "../dtype/format.js";
 import { isVString } from "../dtype/model.js";
-import { shapeSize } from "../dtype/typed.js";
+import type { ArrayData } from "../dtype/typed.js";
+import { makeArrayData, shapeSize } from "../dtype/typed.js";
 import {
 	ShapeMismatchError,
 	UnsupportedDTypeError,
@@ -14,6 +15,7 @@ import {
 } from "../errors.js";
 import { regionToSelection } from "../selection.js";
 import type { ArrayStore, Block, ReadableArrayStore } from "../types.js";
+import { BlockPool } from "./block-pool.js";
 import { DEFAULT_CONCURRENCY, GARBAGE_BLOCKS } from "./budget.js";
 import { castData, castKind } from "./cast.js";
 import type {
@@ -25,6 +27,8 @@ import { planArrayCopy, planItemsize } from "./plan.js";
 import { blockDigest, blockNumber, verifyCopy } from "./verify.js";
 
 const DEFAULT_CHECKPOINT_MS = 1000;
+/** Writes in flight of a streamed copy between unchunked layouts (see `#streamed`). */
+const STREAM_CONCURRENCY = 4;
 
 /**
  * Copies every element of `src` into `dst` (same shape). The target's dtype decides the
@@ -138,7 +142,10 @@ class ArrayCopy {
 	#bytesDone = 0;
 	#written = 0;
 	#bytesWritten = 0;
+	// Bytes written since the last releaseMemory call.
 	#sinceRelease = 0;
+	// Bytes of the largest block the budget allows (≥ this copy's blocks).
+	readonly #budgetBlock: number;
 
 	constructor(
 		src: ReadableArrayStore,
@@ -159,6 +166,10 @@ class ArrayCopy {
 		this.#itemsize = planItemsize(dst.info.dtype);
 		this.#bytesTotal = shapeSize(shape) * this.#itemsize;
 		this.#skip = options.journal?.completed(this.#key) ?? new Set();
+		this.#budgetBlock = Math.max(
+			options.budgetBlockBytes ?? 0,
+			this.#maxBlockBytes(),
+		);
 		// Blocks done by an earlier run count as done for progress.
 		for (const n of this.#skip) {
 			if (n >= this.#blocksTotal) continue;
@@ -174,7 +185,9 @@ class ArrayCopy {
 			this.#dst.info.chunks,
 			this.#src.info.shape,
 		)
-			? Math.max(1, Math.floor(o.concurrency ?? DEFAULT_CONCURRENCY))
+			? this.#streamed(
+					Math.max(1, Math.floor(o.concurrency ?? DEFAULT_CONCURRENCY)),
+				)
 			: 1;
 		// Writes in flight finish even when the caller aborts (a clean stop); they are cut
 		// short only when another write failed.
@@ -182,16 +195,21 @@ class ArrayCopy {
 		const inflight = new Set<Promise<void>>();
 		let failure: { error: unknown } | null = null;
 		const skipped = this.#blocksDone;
+		// k blocks being written and two being read (the current one and the prefetched one):
+		// the buffers the budget counts, reused.
+		const pool = isVString(this.#src.info.dtype)
+			? null
+			: new BlockPool(this.#maxBlockBytes(), k + 2);
 		try {
-			for await (const block of this.#blocks()) {
+			for await (const block of this.#blocks(pool)) {
 				if (failure) break;
 				const n = blockNumber(block.index, this.#grid);
-				const p = this.#writeBlock(n, block, writes.signal).catch(
-					(error: unknown) => {
+				const p = this.#writeBlock(n, block, writes.signal)
+					.catch((error: unknown) => {
 						failure ??= { error };
 						writes.abort(error);
-					},
-				);
+					})
+					.finally(() => pool?.give(block.bytes));
 				inflight.add(p);
 				void p.finally(() => inflight.delete(p));
 				if (inflight.size >= k) await Promise.race(inflight);
@@ -239,44 +257,72 @@ class ArrayCopy {
 		};
 	}
 
-	// Source blocks still to copy: iterBlocks for a fresh copy, own reads around skipped ones.
-	#blocks(): AsyncIterable<Block> {
+	// Source blocks still to copy (journaled ones skipped), read into the pool's buffers one
+	// after the other, the next one while the current one is handed out.
+	async *#blocks(pool: BlockPool | null): AsyncGenerator<Block> {
 		const signal = this.#options.signal;
-		if (this.#skip.size === 0)
-			return this.#src.iterBlocks({
-				blockShape: this.#blockShape,
-				signal,
-				prefetch: 1,
-			});
-		return this.#remaining(signal);
-	}
-
-	async *#remaining(signal: AbortSignal | undefined): AsyncGenerator<Block> {
 		const shape = this.#src.info.shape;
 		const region = { start: shape.map(() => 0), shape: [...shape] };
-		const todo = [...gridBlocks(region, this.#blockShape)].filter(
-			(g) => !this.#skip.has(blockNumber(g.index, this.#grid)),
-		);
-		const load = (i: number): Promise<Block> | undefined => {
-			const g = todo[i];
-			if (!g) return undefined;
-			const selection = regionToSelection(g.region);
-			const p = this.#src.read(selection, { signal }).then((data) => ({
-				...data,
-				index: g.index,
-				offset: g.region.start,
-				selection,
-			}));
-			p.catch(() => {});
+		const grid = gridBlocks(region, this.#blockShape);
+		// Reads return native byte order.
+		const dtype = withByteOrder(this.#src.info.dtype, "native");
+		const load = (): Promise<Block> | undefined => {
+			let g = grid.next();
+			while (!g.done && this.#skip.has(blockNumber(g.value.index, this.#grid)))
+				g = grid.next();
+			if (g.done) return undefined;
+			const { index, region: box } = g.value;
+			const selection = regionToSelection(box);
+			const read = async (): Promise<Block> => {
+				let data: ArrayData;
+				if (pool) {
+					const out = await pool.take(shapeSize(box.shape) * dtype.itemsize);
+					try {
+						data = await this.#src.read(selection, {
+							signal,
+							out: makeArrayData(dtype, box.shape, out),
+						});
+					} catch (error) {
+						pool.give(out);
+						throw error;
+					}
+				} else data = await this.#src.read(selection, { signal });
+				return { ...data, index, offset: box.start, selection };
+			};
+			const p = read();
+			p.catch(() => {}); // observed when awaited; a dropped prefetch must not be unhandled
 			return p;
 		};
-		let next = load(0);
-		for (let i = 0; next; i++) {
+		let next = load();
+		while (next) {
 			signal?.throwIfAborted();
 			const current = next;
-			next = load(i + 1);
+			next = load();
 			yield await current;
 		}
+	}
+
+	/**
+	 * Writes in flight. A copy between unchunked layouts moves cache-sized blocks (plan.ts,
+	 * STREAM_BLOCK_BYTES); one such block at a time leaves the disk queue and the thread pool
+	 * idle, so up to {@link STREAM_CONCURRENCY} are written at once — as many as the budget's
+	 * blocks would have held.
+	 */
+	#streamed(k: number): number {
+		if (this.#src.info.chunks || this.#dst.info.chunks) return k;
+		const block = this.#maxBlockBytes();
+		const fits = Math.floor(((k + 2) * this.#budgetBlock) / block) - 2;
+		return Math.max(k, Math.min(STREAM_CONCURRENCY, fits));
+	}
+
+	// Bytes of the largest block in the source dtype.
+	#maxBlockBytes(): number {
+		const shape = this.#src.info.shape;
+		const elements = this.#blockShape.reduce(
+			(a, b, d) => a * Math.min(b, shape[d] ?? 1),
+			1,
+		);
+		return elements * this.#src.info.dtype.itemsize;
 	}
 
 	async #writeBlock(
@@ -288,9 +334,13 @@ class ArrayCopy {
 		if (this.#options.verify) this.#digests.set(n, await blockDigest(data));
 		await this.#dst.write(block.selection, data, { signal });
 		const bytes = shapeSize(block.shape) * this.#itemsize;
-		if (this.#options.releaseMemory && ++this.#sinceRelease >= GARBAGE_BLOCKS) {
+		this.#sinceRelease += bytes;
+		if (
+			this.#options.releaseMemory &&
+			this.#sinceRelease >= GARBAGE_BLOCKS * this.#budgetBlock
+		) {
 			this.#sinceRelease = 0;
-			this.#options.releaseMemory();
+			this.#options.releaseMemory(GARBAGE_BLOCKS * this.#budgetBlock);
 		}
 		this.#written++;
 		this.#bytesWritten += bytes;
@@ -306,17 +356,19 @@ class ArrayCopy {
 		}
 	}
 
-	// Flush durably, then journal the blocks finished before the flush started. Serialised.
+	// Flush (durably unless the copy is not durable), then journal the blocks finished before
+	// the flush started. Serialised.
 	#checkpointNow(): Promise<void> {
 		const journal = this.#options.journal;
 		if (!journal) return Promise.resolve();
+		const durable = this.#options.durable !== false;
 		const next = this.#checkpoint.then(async () => {
 			if (this.#pending.length === 0) return;
 			const batch = this.#pending;
 			this.#pending = [];
 			this.#lastCheckpoint = Date.now();
-			await this.#dst.flush({ durable: true });
-			await journal.recordBlocks(this.#key, batch);
+			await this.#dst.flush({ durable });
+			await journal.recordBlocks(this.#key, batch, durable);
 		});
 		this.#checkpoint = next.catch(() => {});
 		return next;

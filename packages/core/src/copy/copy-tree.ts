@@ -52,6 +52,7 @@ export async function copyTree(
 ): Promise<TreeCopyReport> {
 	const plan = options.plan ?? (await planTree(src, dst, options));
 	const journal = options.journal;
+	const durable = options.durable !== false;
 	const notCarried: NotCarried[] = [...plan.notCarried];
 	const created: string[] = [];
 	for (const g of plan.groups) {
@@ -67,7 +68,7 @@ export async function copyTree(
 		created.push(g.target);
 		if (journal) {
 			await dst.flush();
-			await journal.recordGroup(g.target);
+			await journal.recordGroup(g.target, durable);
 		}
 	}
 	const results: ArrayCopyResult[] = [];
@@ -91,8 +92,8 @@ export async function copyTree(
 			);
 			try {
 				if (journal && !journal.isCreated(a.target)) {
-					await target.flush({ durable: true });
-					await journal.recordCreated(a.target);
+					await target.flush({ durable });
+					await journal.recordCreated(a.target, durable);
 				}
 				await setAttrsCarefully(
 					(attrs) => target.setAttrs(attrs),
@@ -104,6 +105,7 @@ export async function copyTree(
 					await copyArray(source, target, {
 						...options,
 						blockShape: a.plan.blockShape,
+						budgetBlockBytes: a.plan.budget.maxBlockBytes,
 						journalKey: a.target,
 						progressContext: {
 							array: a.target,
@@ -114,11 +116,11 @@ export async function copyTree(
 						},
 					}),
 				);
-				await target.flush({ durable: true });
+				await target.flush({ durable });
 			} finally {
 				await target.close();
 			}
-			await journal?.recordDone(a.target);
+			await journal?.recordDone(a.target, durable);
 		} finally {
 			await source.close();
 		}

@@ -11,15 +11,27 @@
  * {"array":"grp/x","done":true}
  * ```
  *
- * Lines are appended only after the data they describe is durable, so a crash loses at most
- * the blocks written since the last checkpoint; a torn last line is ignored.
+ * Lines are appended only after the data they describe is written. In a durable copy they
+ * follow a flush that reached the disk (fsync), so even a power loss keeps them true. A copy
+ * that does not wait for the disk (the CLI's default, as cp does) tags its lines with the
+ * storage's `epoch` — the machine's boot — and lines of another epoch are ignored on load:
+ * after a kill the page cache still holds every written byte and the resume skips them; after
+ * a crash of the machine nothing unflushed is trusted. A torn last line is ignored.
  */
 /** Where the journal text lives. */
 export interface JournalStorage {
 	/** The whole journal text, or null when there is none. */
 	read(): Promise<string | null>;
-	/** Appends text durably (the CLI's file storage fsyncs). */
-	append(text: string): Promise<void>;
+	/**
+	 * Appends text; durably (the CLI's file storage fsyncs) unless `durable` is false.
+	 */
+	append(text: string, durable?: boolean): Promise<void>;
+	/**
+	 * What survives only until the machine restarts: lines appended with `durable` false carry
+	 * it and count only while it is unchanged (the CLI: the kernel's boot id). Without it, such
+	 * lines are written durably.
+	 */
+	readonly epoch?: string;
 	/** Replaces the whole journal text durably. */
 	reset(text: string): Promise<void>;
 }
@@ -91,36 +103,48 @@ export class CopyJournal {
 		return this.#groups.has(group);
 	}
 
-	/** Records durable blocks. */
-	recordBlocks(array: string, blocks: readonly number[]): Promise<void> {
+	/**
+	 * Records written blocks: `durable` when their flush reached the disk, otherwise valid
+	 * only in this epoch (see the module comment).
+	 */
+	recordBlocks(
+		array: string,
+		blocks: readonly number[],
+		durable = true,
+	): Promise<void> {
 		if (blocks.length === 0) return Promise.resolve();
 		const set = this.#blocks.get(array) ?? new Set<number>();
 		for (const b of blocks) set.add(b);
 		this.#blocks.set(array, set);
-		return this.#append({ array, blocks: [...blocks] });
+		return this.#append({ array, blocks: [...blocks] }, durable);
 	}
-	/** Records that `array` exists in the target. */
-	recordCreated(array: string): Promise<void> {
+	/** Records that `array` exists in the target (`durable` as in {@link recordBlocks}). */
+	recordCreated(array: string, durable = true): Promise<void> {
 		this.#created.add(array);
-		return this.#append({ array, created: true });
+		return this.#append({ array, created: true }, durable);
 	}
-	/** Records that `array` is complete. */
-	recordDone(array: string): Promise<void> {
+	/** Records that `array` is complete (`durable` as in {@link recordBlocks}). */
+	recordDone(array: string, durable = true): Promise<void> {
 		this.#done.add(array);
-		return this.#append({ array, done: true });
+		return this.#append({ array, done: true }, durable);
 	}
-	/** Records that `group` exists in the target. */
-	recordGroup(group: string): Promise<void> {
+	/** Records that `group` exists in the target (`durable` as in {@link recordBlocks}). */
+	recordGroup(group: string, durable = true): Promise<void> {
 		this.#groups.add(group);
-		return this.#append({ group });
+		return this.#append({ group }, durable);
 	}
 
 	// --- internal ---
 
-	#append(record: Readonly<Record<string, unknown>>): Promise<void> {
-		const line = `${JSON.stringify(record)}\n`;
+	#append(
+		record: Readonly<Record<string, unknown>>,
+		durable = true,
+	): Promise<void> {
+		const epoch = this.#storage.epoch;
+		const light = !durable && epoch !== undefined;
+		const line = `${JSON.stringify(light ? { ...record, epoch } : record)}\n`;
 		// Serialised so lines never interleave.
-		const next = this.#queue.then(() => this.#storage.append(line));
+		const next = this.#queue.then(() => this.#storage.append(line, !light));
 		this.#queue = next.catch(() => {});
 		return next;
 	}
@@ -143,6 +167,8 @@ export class CopyJournal {
 			const r = parseLine(line);
 			// A corrupt line in the middle: trust nothing, start over.
 			if (!r) return false;
+			// Written without waiting for the disk before the machine restarted: not trusted.
+			if (r.epoch !== undefined && r.epoch !== this.#storage.epoch) continue;
 			if (typeof r.group === "string") this.#groups.add(r.group);
 			if (typeof r.array !== "string") continue;
 			if (r.created === true) this.#created.add(r.array);
@@ -158,15 +184,19 @@ export class CopyJournal {
 		return true;
 	}
 
+	// The loaded state as a fresh text. Lines get the epoch when the storage has one: the
+	// rewrite cannot tell durable lines from others, so it trusts none beyond this boot.
 	#serialise(): string {
+		const epoch = this.#storage.epoch;
+		const line = (r: Record<string, unknown>) =>
+			JSON.stringify(epoch === undefined ? r : { ...r, epoch });
 		const lines = [JSON.stringify({ journal: VERSION, plan: this.#plan })];
-		for (const g of this.#groups) lines.push(JSON.stringify({ group: g }));
+		for (const g of this.#groups) lines.push(line({ group: g }));
 		for (const a of this.#created)
-			lines.push(JSON.stringify({ array: a, created: true }));
+			lines.push(line({ array: a, created: true }));
 		for (const [a, set] of this.#blocks)
-			lines.push(JSON.stringify({ array: a, blocks: [...set] }));
-		for (const a of this.#done)
-			lines.push(JSON.stringify({ array: a, done: true }));
+			lines.push(line({ array: a, blocks: [...set] }));
+		for (const a of this.#done) lines.push(line({ array: a, done: true }));
 		return `${lines.join("\n")}\n`;
 	}
 }

@@ -35,21 +35,39 @@ export interface CopyOptions extends PlanBudgetOptions {
 	/** Allow lossy casts when the target dtype differs from the source's. */
 	readonly unsafeCast?: boolean;
 	/**
-	 * Milliseconds between durable checkpoints (flush, then journal append); default 1000.
+	 * Wait for the disk: checkpoints and the end of every array flush durably (fsync), so the
+	 * output and the journal survive a crash of the machine. Default true; the CLI turns it
+	 * off unless `--fsync` (as cp, it leaves writeback to the kernel: a durable flush every
+	 * second holds an uncompressed copy to the disk's speed). Without it, journal lines count
+	 * only until the machine restarts (`JournalStorage.epoch`).
+	 */
+	readonly durable?: boolean;
+	/**
+	 * Milliseconds between checkpoints (flush, then journal append); default 1000.
 	 * 0 checkpoints after every block.
 	 */
 	readonly checkpointInterval?: number;
 	/**
 	 * Asks the runtime to collect garbage (e.g. `global.gc` under `--expose-gc`). Called after
-	 * every two blocks, so freed block buffers never pile up beyond what the budget counts.
+	 * every two blocks' worth of bytes (see `budgetBlockBytes`), so freed buffers never pile up
+	 * beyond what the budget counts, with the bytes of garbage the budget allows: a runtime that
+	 * can measure its garbage (the CLI watches `process.memoryUsage().arrayBuffers`) collects
+	 * only when more than that has accumulated — a forced full collection costs 8–25 ms, and
+	 * copies through reused block buffers often leave none.
 	 */
-	readonly releaseMemory?: () => void;
+	readonly releaseMemory?: (garbageBytes: number) => void;
 }
 
 /** Options of `copyArray`. */
 export interface CopyArrayOptions extends CopyOptions {
 	/** A block shape planned earlier (`planArrayCopy`); planned here when absent. */
 	readonly blockShape?: readonly number[];
+	/**
+	 * The largest block the memory budget allows (`plan.budget.maxBlockBytes`); default the
+	 * block's own size. Blocks smaller than that (streamed contiguous copies) then collect
+	 * garbage only every two budget blocks' worth of bytes and keep more writes in flight.
+	 */
+	readonly budgetBlockBytes?: number;
 	/** The array's key in the journal; default the target's `target` string. */
 	readonly journalKey?: string;
 	/** Passed through to progress events (set by `copyTree`). */

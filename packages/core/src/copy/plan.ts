@@ -16,6 +16,14 @@ import {
 	peakMemory,
 } from "./budget.js";
 
+/**
+ * Largest block of a copy between two unchunked (contiguous) layouts. Bytes that pass through
+ * a buffer that stays in the CPU cache copy 3–5× faster than through one that does not: on the
+ * benchmark machine `dd` copies 2 GiB in 0.4–0.6 s with 1–4 MiB buffers and in 1.6–5 s with
+ * 16–32 MiB ones; nothing is gained from larger blocks when no chunk has to be whole.
+ */
+export const STREAM_BLOCK_BYTES: number = 4 * 1024 * 1024;
+
 // Variable-length strings have no itemsize; JS strings cost about this much each.
 const VLEN_BYTES_ESTIMATE = 64;
 
@@ -97,13 +105,17 @@ export function planArrayCopy(
 			: 0,
 	};
 	const budget = memoryBudget(budgetInputs);
+	const cap =
+		sourceChunks || targetChunks
+			? budget.maxBlockBytes
+			: Math.min(budget.maxBlockBytes, STREAM_BLOCK_BYTES);
 	const blockShape =
 		shape.length === 0
 			? []
 			: planBlocks(shape, itemsize, {
 					sourceChunks,
 					targetChunks,
-					maxBlockBytes: Math.max(itemsize, budget.maxBlockBytes),
+					maxBlockBytes: Math.max(itemsize, cap),
 					order: inputs.targetOrder ?? "C",
 				});
 	const grid = gridShape(shape, blockShape);

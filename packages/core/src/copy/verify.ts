@@ -16,9 +16,11 @@ import { hex } from "./journal.js";
 
 /** SHA-256 (hex) of a block: its C-order bytes, or for vlen strings each string as u32le length + UTF-8. */
 export async function blockDigest(data: ArrayData): Promise<string> {
-	const bytes = isVString(data.dtype)
+	let bytes = isVString(data.dtype)
 		? encodeStrings(data.data as unknown as readonly string[])
 		: data.bytes;
+	// WebCrypto refuses views of shared memory (the copy engine's pooled blocks).
+	if (!(bytes.buffer instanceof ArrayBuffer)) bytes = bytes.slice();
 	const digest = await crypto.subtle.digest("SHA-256", bytes);
 	return hex(new Uint8Array(digest));
 }
@@ -45,7 +47,7 @@ export interface VerifyOptions {
 	/** Called after each verified block with its element count. */
 	readonly onBlock?: (elements: number) => void;
 	/** Garbage collection hook, called every {@link GARBAGE_BLOCKS} blocks (see `CopyOptions`). */
-	readonly releaseMemory?: () => void;
+	readonly releaseMemory?: (garbageBytes: number) => void;
 }
 
 /**
@@ -89,7 +91,7 @@ export async function verifyCopy(
 		}
 		count++;
 		if (options.releaseMemory && count % GARBAGE_BLOCKS === 0)
-			options.releaseMemory();
+			options.releaseMemory(GARBAGE_BLOCKS * block.bytes.length);
 		options.onBlock?.(shapeSize(block.shape));
 	}
 	return count;
