@@ -109,6 +109,7 @@ export function openArrayIn(
 		return openDataset(r.file, r.path, {
 			writable,
 			readWorkers: readWorkersOption(options.adapterOptions),
+			directChunks: options.adapterOptions.directChunks !== false,
 		});
 	} catch (err) {
 		r.file.release();

@@ -23,6 +23,12 @@ import {
 import { readAttrs, writeAttrs } from "./attrs.js";
 import { type DeflatePlan, deflatePlan, writeAhead } from "./chunk-encoder.js";
 import { fillValueOf, opaqueDType } from "./dataset-meta.js";
+import {
+	type DirectCandidate,
+	directEligible,
+	openDirect,
+} from "./direct-plan.js";
+import type { DirectReader } from "./direct-read.js";
 import { mapType } from "./dtype-read.js";
 import { encodedChunks } from "./encoded-chunks.js";
 import { ADAPTER } from "./errors.js";
@@ -52,6 +58,11 @@ export interface DatasetOptions {
 	 * this thread). Default: none.
 	 */
 	readonly readWorkers?: number;
+	/**
+	 * Read compressed chunks straight from the file with Node's fs and zlib when the filters
+	 * allow (direct-read.ts; read-only files only). Default true.
+	 */
+	readonly directChunks?: boolean;
 }
 
 /** Opens the dataset at the absolute `path` of an open file (one reference of `file` is handed over). */
@@ -77,6 +88,9 @@ class Hdf5Dataset {
 	readonly #chunkBytes: number;
 	/** Set when whole chunks are deflated ahead of HDF5 (chunk-encoder.ts). */
 	readonly #plan: DeflatePlan | null;
+	/** The direct chunk reader: undefined until first needed, null when not possible. */
+	#direct: DirectReader | null | undefined;
+	readonly #maxshape: readonly number[] | null;
 	#info: ArrayInfo;
 	#closed = false;
 
@@ -88,6 +102,7 @@ class Hdf5Dataset {
 		this.#pieceBytes = options.pieceBytes ?? PIECE_BYTES;
 		this.#blockBytes = options.blockBytes;
 		this.#readWorkers = options.readWorkers ?? 0;
+		if (options.directChunks === false || options.writable) this.#direct = null;
 		const meta = file.call(`open ${path}`, (api, id) =>
 			api.get_dataset_metadata(id, path),
 		);
@@ -110,6 +125,7 @@ class Hdf5Dataset {
 		const dtype = opaqueDType(file, path, mapped.dtype);
 		this.#swapped = readsSwapped;
 		const shape = [...meta.shape];
+		this.#maxshape = meta.maxshape ? [...meta.maxshape] : null;
 		const chunks = meta.chunks ? [...meta.chunks] : null;
 		this.#chunkBytes = chunks ? shapeSize(chunks) * dtype.itemsize : 0;
 		this.#info = {
@@ -223,6 +239,11 @@ class Hdf5Dataset {
 			out.length,
 			`read buffer of ${out.length} bytes`,
 		);
+		const direct = this.#directReader(dtype);
+		if (direct !== null) {
+			await direct.read(region, out, signal);
+			return;
+		}
 		if (await this.#readInWorkers(region, out, dtype, signal)) return;
 		await forEachPiece(
 			region,
@@ -243,6 +264,30 @@ class Hdf5Dataset {
 				if (this.#swapped) swapInPlace(dtype, dst);
 			},
 		);
+	}
+
+	// The direct chunk reader, while the file is open read-only (HDF5 may cache unflushed
+	// chunks once anything writes to it, so a file upgraded to read-write goes through HDF5).
+	#directReader(dtype: DType): DirectReader | null {
+		if (this.#direct === null) return null;
+		if (this.#file.writable) {
+			this.#direct?.close();
+			this.#direct = null;
+			return null;
+		}
+		if (this.#direct === undefined) {
+			const c: DirectCandidate = {
+				path: this.#path,
+				target: this.#target,
+				shape: this.#info.shape,
+				maxshape: this.#maxshape,
+				chunks: this.#info.chunks,
+				itemsize: dtype.itemsize,
+				filters: this.#filters,
+			};
+			this.#direct = directEligible(c) ? openDirect(this.#file, c) : null;
+		}
+		return this.#direct;
 	}
 
 	// Compressed chunks decode in the file's read pool, when there is one and the box is big enough.
@@ -458,6 +503,8 @@ class Hdf5Dataset {
 	async close(): Promise<void> {
 		if (this.#closed) return;
 		this.#closed = true;
+		this.#direct?.close();
+		this.#direct = null;
 		// Chunks encoded ahead for a write that was abandoned are of no further use.
 		if (this.#plan !== null) encodedChunks.clear();
 		try {

@@ -48,15 +48,27 @@ export function shuffle(src: Uint8Array, size: number): Uint8Array {
 
 /** Reverses {@link shuffle}. */
 export function unshuffle(src: Uint8Array, size: number): Uint8Array {
+	return unshuffleInto(src, size, new Uint8Array(src.length));
+}
+
+/**
+ * Reverses {@link shuffle} into `dst` (at least `src.length` bytes, not overlapping `src`);
+ * returns the `src.length` bytes of `dst` written.
+ */
+export function unshuffleInto(
+	src: Uint8Array,
+	size: number,
+	dst: Uint8Array,
+): Uint8Array {
 	const n = Math.floor(src.length / Math.max(1, size));
-	const out = new Uint8Array(src.length);
+	const out = dst.subarray(0, src.length);
 	if (size <= 1 || n <= 1) {
 		out.set(src);
 		return out;
 	}
 	const whole = n * size;
-	if (LITTLE && size === 4) {
-		const w = new Uint32Array(out.buffer, 0, n);
+	if (LITTLE && size === 4 && out.byteOffset % 4 === 0) {
+		const w = new Uint32Array(out.buffer, out.byteOffset, n);
 		const n2 = 2 * n;
 		const n3 = 3 * n;
 		for (let i = 0; i < n; i++)
@@ -66,8 +78,8 @@ export function unshuffle(src: Uint8Array, size: number): Uint8Array {
 					((src[n2 + i] as number) << 16) |
 					((src[n3 + i] as number) << 24)) >>>
 				0;
-	} else if (LITTLE && size === 2) {
-		const w = new Uint16Array(out.buffer, 0, n);
+	} else if (LITTLE && size === 2 && out.byteOffset % 2 === 0) {
+		const w = new Uint16Array(out.buffer, out.byteOffset, n);
 		for (let i = 0; i < n; i++)
 			w[i] = (src[i] as number) | ((src[n + i] as number) << 8);
 	} else {

@@ -64,7 +64,7 @@ describe("hdf5: memory on compressed datasets", () => {
 		const reads = readPoolStats().reads;
 		{
 			await using s = await registry.open(`${file}#/data`, {
-				adapterOptions: { readWorkers: 2 },
+				adapterOptions: { readWorkers: 2, directChunks: false },
 			});
 			for await (const b of s.iterBlocks()) got.update(b.bytes);
 		}

@@ -42,6 +42,7 @@ describe("hdf5: native deflate", () => {
 				"r",
 				{
 					readWorkers: 0,
+					directChunks: false,
 				},
 			);
 			try {
@@ -205,7 +206,10 @@ describe.skipIf(!python.has("h5py"))(
 			writeSync(fd, new Uint8Array(at.size).fill(0x5a), 0, at.size, at.offset);
 			closeSync(fd);
 			const before = (await nativeDeflateStats()).fallbacks;
-			const d = await openDriver(file, "/x", "r", { readWorkers: 0 });
+			const d = await openDriver(file, "/x", "r", {
+				readWorkers: 0,
+				directChunks: false,
+			});
 			try {
 				const err = await readAll(d).catch((e: unknown) => e);
 				expect(isArrayStoreError(err)).toBe(true);

@@ -16,7 +16,7 @@ const CHILD = `
 const { hdf5Adapter } = await import(process.env.ARRAYSTORE_SRC);
 const { readPoolStats } = await import(process.env.ARRAYSTORE_POOL);
 const d = await hdf5Adapter.open(process.env.FILE, {
-	mode: "r", path: process.env.DATASET, adapterOptions: { readWorkers: 2 },
+	mode: "r", path: process.env.DATASET, adapterOptions: { readWorkers: 2, directChunks: false },
 });
 const { shape, dtype } = d.info;
 const out = new Uint8Array(shape.reduce((a, b) => a * b, 1) * dtype.itemsize);

@@ -75,7 +75,10 @@ async function readBox(
 	region: Region,
 	readWorkers: number,
 ): Promise<Uint8Array> {
-	const d = await openDriver(file, path, "r", { readWorkers });
+	const d = await openDriver(file, path, "r", {
+		readWorkers,
+		directChunks: false,
+	});
 	try {
 		const out = new Uint8Array(shapeSize(region.shape) * d.info.dtype.itemsize);
 		await d.read(region, out);
@@ -122,8 +125,14 @@ describe.skipIf(!python.has("h5py"))("hdf5: parallel reads", () => {
 		const file = join(tmp.path, "multi.h5");
 		python.run(MAKE, { file, sels: {} });
 		const live = readPoolStats().live;
-		const a = await openDriver(file, "/f4", "r", { readWorkers: 2 });
-		const b = await openDriver(file, "/u8", "r", { readWorkers: 2 });
+		const a = await openDriver(file, "/f4", "r", {
+			readWorkers: 2,
+			directChunks: false,
+		});
+		const b = await openDriver(file, "/u8", "r", {
+			readWorkers: 2,
+			directChunks: false,
+		});
 		await readAll(a);
 		expect(readPoolStats().live).toBe(live + 2);
 		// Each worker instantiated main's compiled module, so its deflate runs Node's zlib.
@@ -139,7 +148,10 @@ describe.skipIf(!python.has("h5py"))("hdf5: parallel reads", () => {
 		await using tmp = await tempDir();
 		const file = join(tmp.path, "multi.h5");
 		python.run(MAKE, { file, sels: {} });
-		const reader = await openDriver(file, "/f4", "r", { readWorkers: 2 });
+		const reader = await openDriver(file, "/f4", "r", {
+			readWorkers: 2,
+			directChunks: false,
+		});
 		try {
 			const first = await readAll(reader);
 			const writer = await openDriver(file, "/u8", "r+");
@@ -180,7 +192,7 @@ describe("hdf5: parallel reads of the fixtures", () => {
 				join(FORMATS_DIR, a.file),
 				a.dataset ?? "",
 				"r",
-				{ readWorkers: 2, followExternalLinks: true },
+				{ readWorkers: 2, followExternalLinks: true, directChunks: false },
 			);
 			try {
 				expect(sha256(await readAll(d)), a.id).toBe(a.sha256);

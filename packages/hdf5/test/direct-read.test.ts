@@ -1,0 +1,429 @@
+// Direct chunk reads (direct-read.ts): chunked datasets whose filters are deflate, shuffle and
+// fletcher32 are read from the file with Node's fs and zlib instead of HDF5. The fixtures and
+// h5py-written files must read exactly as h5py reads them, through the direct path where the
+// chunk index allows it and through HDF5 elsewhere; corrupt chunks, sizes and addresses are
+// typed errors.
+import { createHash } from "node:crypto";
+import {
+	closeSync,
+	copyFileSync,
+	openSync,
+	readFileSync,
+	writeSync,
+} from "node:fs";
+import { join } from "node:path";
+import {
+	FORMATS_DIR,
+	formatsManifest,
+	python,
+	sha256,
+	skipNote,
+	tempDir,
+} from "@arraystore/conformance";
+import {
+	type ArrayDriver,
+	isArrayStoreError,
+	type Region,
+	shapeSize,
+} from "@arraystore/core";
+import { describe, expect, it } from "vitest";
+import { directReadStats } from "../src/direct-read.js";
+import { fletcher32, stripFletcher32 } from "../src/fletcher32.js";
+import { openDriver, readAll } from "./helpers.js";
+
+const sha = (b: Uint8Array): string =>
+	createHash("sha256").update(b).digest("hex");
+
+async function readBox(d: ArrayDriver, region: Region): Promise<Uint8Array> {
+	const out = new Uint8Array(shapeSize(region.shape) * d.info.dtype.itemsize);
+	await d.read(region, out);
+	return out;
+}
+
+// Fixtures whose chunk index and filters the direct path takes (the rest goes through HDF5).
+const DIRECT = new Set([
+	"hdf5/filters/gzip_shuffle",
+	"hdf5/filters/fletcher32",
+	"hdf5/filters/gzip_only",
+	"hdf5/special/fill_unwritten",
+	"hdf5/special/big_endian_i4_chunked",
+	"hdf5/special/resizable",
+	"hdf5/hierarchy/group1/subgroup/data_b",
+	"hdf5/multi/series",
+	"hdf5/multi/nested/volume",
+	"hdf5/libver_v110/fixed_array_index",
+	"hdf5/libver_v110/single_chunk_index",
+	"hdf5/types/float16",
+]);
+
+describe("hdf5: direct chunk reads of the fixtures", () => {
+	const arrays = formatsManifest().arrays.filter(
+		(a) => a.format === "hdf5" && a.chunks !== null && !a.dtype.includes("O"),
+	);
+	it("reads every chunked fixture with its manifest sha256, directly where the index allows", async () => {
+		expect(arrays.length).toBeGreaterThanOrEqual(DIRECT.size + 3);
+		for (const a of arrays) {
+			const d = await openDriver(join(FORMATS_DIR, a.file), a.dataset ?? "");
+			try {
+				const before = directReadStats();
+				expect(sha256(await readAll(d)), a.id).toBe(a.sha256);
+				const after = directReadStats();
+				expect({ id: a.id, direct: after.reads > before.reads }).toEqual({
+					id: a.id,
+					direct: DIRECT.has(a.id),
+				});
+				if (a.id === "hdf5/special/fill_unwritten")
+					expect(after.filled).toBeGreaterThan(before.filled);
+			} finally {
+				await d.close();
+			}
+		}
+	});
+
+	it("reads boxes that cut through chunks as whole reads do", async () => {
+		const file = join(FORMATS_DIR, "hdf5/filters.h5");
+		const d = await openDriver(file, "/gzip_shuffle");
+		const ref = await openDriver(file, "/gzip_shuffle", "r", {
+			directChunks: false,
+		});
+		try {
+			for (const region of [
+				{ start: [5, 7], shape: [90, 60] },
+				{ start: [31, 31], shape: [2, 2] },
+				{ start: [99, 0], shape: [1, 80] },
+				{ start: [0, 0], shape: [0, 5] },
+			]) {
+				const before = directReadStats().reads;
+				const got = await readBox(d, region);
+				expect(directReadStats().reads).toBe(before + 1);
+				expect(sha(got)).toBe(sha(await readBox(ref, region)));
+			}
+		} finally {
+			await d.close();
+			await ref.close();
+		}
+	});
+
+	it("leaves lzf, read-write opens and directChunks: false to HDF5", async () => {
+		const file = join(FORMATS_DIR, "hdf5/filters.h5");
+		const lzf = formatsManifest().arrays.find(
+			(a) => a.id === "hdf5/filters/lzf",
+		);
+		for (const [path, opts] of [
+			["/lzf", {}],
+			["/gzip_shuffle", { directChunks: false }],
+		] as const) {
+			const d = await openDriver(file, path, "r", opts);
+			try {
+				const before = directReadStats().reads;
+				const bytes = await readAll(d);
+				if (path === "/lzf") expect(sha256(bytes)).toBe(lzf?.sha256);
+				expect(directReadStats().reads).toBe(before);
+			} finally {
+				await d.close();
+			}
+		}
+	});
+});
+
+describe("hdf5: fletcher32", () => {
+	it("checks the checksum HDF5 stores, in either byte order HDF5 accepts", () => {
+		// Odd length: the last byte counts as the high byte of a word (HDF5's reading of it).
+		const data = new TextEncoder().encode("abcde");
+		const sum = fletcher32(data);
+		expect(sum).not.toBe(fletcher32(new TextEncoder().encode("abcd")));
+		const chunk = new Uint8Array(9);
+		chunk.set(data);
+		new DataView(chunk.buffer).setUint32(5, sum, true);
+		expect(stripFletcher32(chunk)).toEqual(data);
+		const old = chunk.slice();
+		old.set(
+			[6, 5, 8, 7].map((i) => chunk[i] as number),
+			5,
+		);
+		expect(stripFletcher32(old)).toEqual(data);
+		old[0] = (old[0] as number) ^ 1;
+		expect(stripFletcher32(old)).toBeNull();
+		expect(stripFletcher32(new Uint8Array(3))).toBeNull();
+	});
+});
+
+const MAKE = `
+import h5py, numpy as np, hashlib
+rng = np.random.default_rng(8)
+f4 = (np.arange(40 * 300 * 70, dtype="<f4").reshape(40, 300, 70) % 977) / 8 + rng.integers(0, 4, (40, 300, 70)).astype("<f4")
+be = (np.arange(300 * 200, dtype=">i4").reshape(300, 200) * 7919) % 100003
+u8 = rng.integers(0, 8, (1000, 500), dtype="u1")
+f8 = np.linspace(-1, 1, 130 * 90).reshape(130, 90)
+out = {}
+for libver in ["earliest", "latest"]:
+    path = INPUT["file"] + "." + libver
+    with h5py.File(path, "w", libver=libver) as f:
+        f.create_dataset("f4", data=f4, chunks=(8, 64, 32), compression="gzip", compression_opts=1, shuffle=True)
+        f.create_dataset("be", data=be, chunks=(32, 50), compression="gzip")
+        f.create_dataset("u8", data=u8, chunks=(100, 100), compression="gzip", shuffle=True, fletcher32=True)
+        f.create_dataset("plain", data=f8, chunks=(16, 32))
+        f.create_dataset("one", data=f8, chunks=(130, 90), compression="gzip", fletcher32=True)
+        s = f.create_dataset("sparse", shape=(100, 60), dtype="<i2", chunks=(10, 20), compression="gzip", fillvalue=-7)
+        s[15:35, 25:45] = 3
+    with h5py.File(path, "r") as f:
+        for name, boxes in INPUT["sels"].items():
+            a = f[name]
+            out[libver + "/" + name] = [hashlib.sha256(np.ascontiguousarray(a[tuple(slice(s, s + n) for s, n in zip(b["start"], b["shape"]))]).tobytes()).hexdigest() for b in boxes]
+print(json.dumps(out))
+`;
+
+const whole = (shape: number[]): Region => ({
+	start: shape.map(() => 0),
+	shape,
+});
+
+const SELECTIONS: Record<string, Region[]> = {
+	f4: [whole([40, 300, 70]), { start: [3, 10, 5], shape: [34, 280, 64] }],
+	be: [whole([300, 200]), { start: [31, 49], shape: [200, 101] }],
+	u8: [whole([1000, 500]), { start: [150, 0], shape: [700, 333] }],
+	plain: [whole([130, 90]), { start: [17, 3], shape: [100, 80] }],
+	one: [whole([130, 90]), { start: [1, 1], shape: [5, 5] }],
+	sparse: [whole([100, 60]), { start: [12, 22], shape: [30, 30] }],
+};
+
+describe.skipIf(!python.has("h5py"))("hdf5: direct reads of h5py files", () => {
+	if (!python.has("h5py"))
+		skipNote("hdf5 direct reads", python.missing("h5py"));
+	it("reads v1 B-tree, fixed-array and single-chunk datasets (gzip, shuffle, fletcher32, fill) as h5py does", async () => {
+		await using tmp = await tempDir();
+		const file = join(tmp.path, "d.h5");
+		const expected = python.run<Record<string, string[]>>(MAKE, {
+			file,
+			sels: SELECTIONS,
+		});
+		for (const libver of ["earliest", "latest"]) {
+			for (const [name, regions] of Object.entries(SELECTIONS)) {
+				const d = await openDriver(`${file}.${libver}`, `/${name}`);
+				try {
+					for (const [i, region] of regions.entries()) {
+						const before = directReadStats();
+						const got = sha(await readBox(d, region));
+						expect(got, `${libver}/${name} box ${i}`).toBe(
+							expected[`${libver}/${name}`]?.[i],
+						);
+						expect(directReadStats().reads, `${libver}/${name}`).toBe(
+							before.reads + 1,
+						);
+					}
+				} finally {
+					await d.close();
+				}
+			}
+		}
+	});
+
+	it("stops reading directly once the file is opened for writing", async () => {
+		await using tmp = await tempDir();
+		const file = join(tmp.path, "d.h5");
+		python.run(MAKE, { file, sels: {} });
+		const path = `${file}.earliest`;
+		const reader = await openDriver(path, "/be");
+		try {
+			const first = await readAll(reader);
+			const writer = await openDriver(path, "/be", "r+");
+			try {
+				const ones = new Uint8Array(4 * 200).fill(1);
+				await writer.write?.({ start: [0, 0], shape: [1, 200] }, ones);
+				const before = directReadStats().reads;
+				const now = await readAll(reader);
+				expect(directReadStats().reads).toBe(before);
+				expect(now.subarray(0, 800)).toEqual(ones);
+				expect(sha(now.subarray(800))).toBe(sha(first.subarray(800)));
+			} finally {
+				await writer.close();
+			}
+		} finally {
+			await reader.close();
+		}
+	});
+});
+
+const CORRUPTIBLE = `
+import h5py, numpy as np, struct, zlib
+path = INPUT
+with h5py.File(path, "w") as f:
+    f.create_dataset("g", data=np.arange(4000, dtype="<f8").reshape(40, 100), chunks=(10, 100), compression="gzip", shuffle=True)
+    f.create_dataset("c", data=np.arange(4000, dtype="<u2").reshape(40, 100), chunks=(10, 100), fletcher32=True)
+    w = f.create_dataset("w", shape=(4, 100), dtype="<f8", chunks=(2, 100), compression="gzip")
+    w.id.write_direct_chunk((0, 0), zlib.compress(bytes(2 * 100 * 8 - 8)))
+    w.id.write_direct_chunk((2, 0), zlib.compress(bytes(2 * 100 * 8 * 64)))
+raw = open(path, "rb").read()
+out = {}
+with h5py.File(path, "r") as f:
+    for name in ["g", "c"]:
+        info = f[name].id.get_chunk_info(1)
+        key = 8 + 8 * 3
+        # The B-tree entry: the key (size, mask, offsets) is followed by the chunk address.
+        at = [i for i in range(len(raw)) if raw.startswith(struct.pack("<Q", info.byte_offset), i) and struct.unpack_from("<I", raw, i - key)[0] == info.size]
+        out[name] = {"offset": info.byte_offset, "size": info.size, "entry": at[0]}
+print(json.dumps(out))
+`;
+
+interface Where {
+	readonly offset: number;
+	readonly size: number;
+	/** File position of the chunk's address in its B-tree node. */
+	readonly entry: number;
+}
+
+function patch(file: string, at: number, bytes: Uint8Array): void {
+	const fd = openSync(file, "r+");
+	try {
+		writeSync(fd, bytes, 0, bytes.length, at);
+	} finally {
+		closeSync(fd);
+	}
+}
+
+function u32(v: number): Uint8Array {
+	const b = new Uint8Array(4);
+	new DataView(b.buffer).setUint32(0, v, true);
+	return b;
+}
+
+function u64(v: number): Uint8Array {
+	const b = new Uint8Array(8);
+	new DataView(b.buffer).setBigUint64(0, BigInt(v), true);
+	return b;
+}
+
+async function readError(file: string, path: string): Promise<unknown> {
+	const d = await openDriver(file, path);
+	try {
+		await readAll(d);
+		return null;
+	} catch (err) {
+		return err;
+	} finally {
+		await d.close();
+	}
+}
+
+describe.skipIf(!python.has("h5py"))(
+	"hdf5: corrupt chunks read directly",
+	() => {
+		if (!python.has("h5py"))
+			skipNote("hdf5 corrupt chunks", python.missing("h5py"));
+
+		async function corrupt(
+			edit: (file: string, w: Record<string, Where>) => void,
+			path: string,
+		): Promise<unknown> {
+			await using tmp = await tempDir();
+			const file = join(tmp.path, "bad.h5");
+			const where = python.run<Record<string, Where>>(CORRUPTIBLE, file);
+			edit(file, where);
+			return readError(file, path);
+		}
+
+		const malformed = (err: unknown, pattern: RegExp): void => {
+			expect(isArrayStoreError(err) && err.code).toBe("MALFORMED");
+			expect(String((err as Error).message)).toMatch(pattern);
+		};
+
+		it("reports a corrupt deflate stream", async () => {
+			const err = await corrupt((file, w) => {
+				const g = w.g as Where;
+				patch(file, g.offset + 2, new Uint8Array(g.size - 4).fill(0x5a));
+			}, "/g");
+			malformed(err, /not a valid deflate stream/);
+		});
+
+		it("reports a fletcher32 mismatch", async () => {
+			const err = await corrupt((file, w) => {
+				patch(
+					file,
+					(w.c as Where).offset + 10,
+					Uint8Array.of(0xff, 0x00, 0xff),
+				);
+			}, "/c");
+			malformed(err, /fletcher32 checksum mismatch/);
+		});
+
+		it("reports chunk addresses and sizes outside the file or the chunk", async () => {
+			const outside = await corrupt((file, w) => {
+				patch(file, (w.g as Where).entry, u64(2 ** 40));
+			}, "/g");
+			malformed(outside, /outside the file/);
+			const huge = await corrupt((file, w) => {
+				patch(file, (w.g as Where).entry - 32, u32(0x7fffffff));
+			}, "/g");
+			malformed(huge, /outside the file|more than a 8000-byte chunk/);
+			const short = await corrupt((file, w) => {
+				patch(file, (w.g as Where).entry - 32, u32(10));
+			}, "/g");
+			malformed(short, /not a valid deflate stream/);
+			const unfiltered = await corrupt((file, w) => {
+				patch(file, (w.c as Where).entry - 32, u32(100));
+			}, "/c");
+			malformed(unfiltered, /fletcher32|decodes to/);
+		});
+
+		it("reports chunks that inflate to less or more than the chunk size", async () => {
+			await using tmp = await tempDir();
+			const file = join(tmp.path, "bad.h5");
+			python.run(CORRUPTIBLE, file);
+			const d = await openDriver(file, "/w");
+			try {
+				const small = await readBox(d, {
+					start: [0, 0],
+					shape: [2, 100],
+				}).catch((e: unknown) => e);
+				malformed(small, /decodes to 1592 bytes, not 1600/);
+				const big = await readBox(d, { start: [2, 0], shape: [2, 100] }).catch(
+					(e: unknown) => e,
+				);
+				malformed(big, /inflates to more than 1600 bytes/);
+			} finally {
+				await d.close();
+			}
+		});
+
+		it("gives typed errors or h5py's values for fuzzed chunk bytes, never anything else", async () => {
+			await using tmp = await tempDir();
+			const clean = join(tmp.path, "clean.h5");
+			const where = python.run<Record<string, Where>>(CORRUPTIBLE, clean);
+			const ref = await openDriver(clean, "/g");
+			const good = sha(await readAll(ref));
+			await ref.close();
+			const g = where.g as Where;
+			const original = readFileSync(clean);
+			let seed = 12345;
+			const rand = (n: number): number => {
+				seed = (seed * 1103515245 + 12345) % 2 ** 31;
+				return seed % n;
+			};
+			let errors = 0;
+			for (let i = 0; i < 24; i++) {
+				const file = join(tmp.path, `fuzz${i}.h5`);
+				copyFileSync(clean, file);
+				const bytes = Uint8Array.from(
+					original.subarray(g.offset, g.offset + g.size),
+				);
+				for (let k = 0; k < 1 + (i % 4); k++) {
+					const at = rand(bytes.length);
+					bytes[at] = (bytes[at] as number) ^ (1 + rand(255));
+				}
+				patch(file, g.offset, bytes);
+				const d = await openDriver(file, "/g");
+				try {
+					const got = await readAll(d);
+					// A flip deflate cannot see would have to leave the values as they were.
+					expect(sha(got)).toBe(good);
+				} catch (err) {
+					errors++;
+					expect(isArrayStoreError(err), String(err)).toBe(true);
+				} finally {
+					await d.close();
+				}
+			}
+			expect(errors).toBeGreaterThan(12);
+		});
+	},
+);
