@@ -67,7 +67,15 @@ export function unshuffleInto(
 		return out;
 	}
 	const whole = n * size;
-	if (LITTLE && size === 4 && out.byteOffset % 4 === 0) {
+	if (
+		LITTLE &&
+		(size === 4 || size === 8) &&
+		n % 4 === 0 &&
+		src.byteOffset % 4 === 0 &&
+		out.byteOffset % 4 === 0
+	) {
+		unshuffleWords(src, size, n, out);
+	} else if (LITTLE && size === 4 && out.byteOffset % 4 === 0) {
 		const w = new Uint32Array(out.buffer, out.byteOffset, n);
 		const n2 = 2 * n;
 		const n3 = 3 * n;
@@ -91,4 +99,72 @@ export function unshuffleInto(
 	}
 	out.set(src.subarray(whole), whole);
 	return out;
+}
+
+// Transposes the 4×4 bytes of words a, b, c, d (one plane each) into four elements' words:
+// byte k of every plane lands in word k, plane a lowest. Written into w[o], w[o+step], ...
+function transpose4(
+	a: number,
+	b: number,
+	c: number,
+	d: number,
+	w: Uint32Array,
+	o: number,
+	step: number,
+): void {
+	// Pairs first: t0 = a0 b0 a2 b2, t1 = a1 b1 a3 b3 (and u0, u1 from c and d).
+	const t0 = (a & 0x00ff00ff) | ((b & 0x00ff00ff) << 8);
+	const t1 = ((a >>> 8) & 0x00ff00ff) | (b & 0xff00ff00);
+	const u0 = (c & 0x00ff00ff) | ((d & 0x00ff00ff) << 8);
+	const u1 = ((c >>> 8) & 0x00ff00ff) | (d & 0xff00ff00);
+	w[o] = (t0 & 0xffff) | (u0 << 16);
+	w[o + step] = (t1 & 0xffff) | (u1 << 16);
+	w[o + 2 * step] = (t0 >>> 16) | (u0 & 0xffff0000);
+	w[o + 3 * step] = (t1 >>> 16) | (u1 & 0xffff0000);
+}
+
+// Unshuffles 4- or 8-byte elements (n a multiple of 4, both buffers word-aligned) a word
+// per plane at a time: one load per output word instead of four byte loads.
+function unshuffleWords(
+	src: Uint8Array,
+	size: number,
+	n: number,
+	out: Uint8Array,
+): void {
+	const q = n >>> 2; // words per plane
+	const p = new Uint32Array(src.buffer, src.byteOffset, q * size);
+	const w = new Uint32Array(out.buffer, out.byteOffset, n * (size >>> 2));
+	if (size === 4) {
+		for (let i = 0, o = 0; i < q; i++, o += 4)
+			transpose4(
+				p[i] as number,
+				p[q + i] as number,
+				p[2 * q + i] as number,
+				p[3 * q + i] as number,
+				w,
+				o,
+				1,
+			);
+		return;
+	}
+	for (let i = 0, o = 0; i < q; i++, o += 8) {
+		transpose4(
+			p[i] as number,
+			p[q + i] as number,
+			p[2 * q + i] as number,
+			p[3 * q + i] as number,
+			w,
+			o,
+			2,
+		);
+		transpose4(
+			p[4 * q + i] as number,
+			p[5 * q + i] as number,
+			p[6 * q + i] as number,
+			p[7 * q + i] as number,
+			w,
+			o + 1,
+			2,
+		);
+	}
 }
