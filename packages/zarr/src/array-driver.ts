@@ -29,9 +29,10 @@ import {
 /** Adapter options the driver understands. */
 export interface ZarrDriverOptions {
 	/**
-	 * Worker threads for chunk codecs (default: available cores; 0 = all inline). Native codecs
-	 * (zstd, lz4, gzip/zlib, blosc over those) need no worker: they run on libuv's thread pool,
-	 * this many chunks at once.
+	 * Worker threads for chunk codecs (default: available cores; 0 = all inline). Chunks and
+	 * shards a write covers whole are extracted, encoded and written by these workers in
+	 * batches (src/batch-write.ts). Otherwise native codecs (zstd, lz4, gzip/zlib, blosc over
+	 * those) need no worker: they run on libuv's thread pool, this many chunks at once.
 	 */
 	readonly workers?: number;
 	/** Store chunks that equal the fill value (default false, as tensorstore and zarr-python 3). */

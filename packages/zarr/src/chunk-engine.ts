@@ -1,7 +1,8 @@
 /**
  * Reads and writes boxes of a Zarr array chunk by chunk: missing chunks read as the fill
- * value, partial chunk writes are read-modify-write under a per-chunk (per-shard) lock, chunks
- * equal to the fill value are not stored, shards are rebuilt with their index. Bytes move in
+ * value, chunks (shards) a write covers whole go to the codec workers in batches, partial
+ * chunk writes are read-modify-write under a per-chunk (per-shard) lock, chunks equal to the
+ * fill value are not stored, shards are rebuilt with their index. Bytes move in
  * the stored byte order; boxes are in the array's storage order (C or F).
  */
 import {
