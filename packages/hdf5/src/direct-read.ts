@@ -12,7 +12,6 @@
  * {@link MalformedError}. Chunks never written read as the fill value.
  */
 import { close, read } from "node:fs";
-import { inflate } from "node:zlib";
 import {
 	copyElements,
 	fromNodeError,
@@ -24,6 +23,7 @@ import {
 import type { ChunkTable } from "./chunk-index.js";
 import { ADAPTER } from "./errors.js";
 import { stripFletcher32 } from "./fletcher32.js";
+import { InflateError, Inflater } from "./inflate-into.js";
 import { unshuffleInto } from "./shuffle.js";
 
 /** Filter ids decoded here: deflate, shuffle, fletcher32. */
@@ -70,6 +70,7 @@ function inFlight(): number {
 interface Slot {
 	raw: Uint8Array;
 	plain: Uint8Array;
+	readonly inflater: Inflater;
 }
 
 /** Reads boxes of one dataset chunk by chunk; see the module comment. */
@@ -145,7 +146,11 @@ export class DirectReader {
 		// Slots are taken from the spares: concurrent reads never share scratch buffers.
 		const slots = this.#slots.splice(0, k);
 		while (slots.length < k)
-			slots.push({ raw: new Uint8Array(0), plain: new Uint8Array(0) });
+			slots.push({
+				raw: new Uint8Array(0),
+				plain: new Uint8Array(0),
+				inflater: new Inflater(),
+			});
 		try {
 			// Every runner settles before returning: no late chunk touches `out` afterwards.
 			await Promise.all(slots.map(runner));
@@ -242,7 +247,7 @@ export class DirectReader {
 					);
 				data = stripped;
 			} else if (filter.id === 1) {
-				data = await this.#inflate(data, address);
+				data = await this.#inflate(slot, data, address);
 			} else if (filter.id === 2) {
 				if (slot.plain.length < data.length)
 					slot.plain = new Uint8Array(this.#chunkBytes);
@@ -265,30 +270,22 @@ export class DirectReader {
 		return data;
 	}
 
-	#inflate(input: Uint8Array, address: number): Promise<Uint8Array> {
-		const want = this.#chunkBytes;
-		return new Promise((resolve, reject) => {
-			inflate(
-				input,
-				// One output buffer a little over the chunk: no concatenation, and never more.
-				{
-					maxOutputLength: Math.max(1, want),
-					chunkSize: Math.max(64, want + 64),
-				},
-				(err, result) => {
-					if (err === null) resolve(result);
-					else
-						reject(
-							this.#malformed(
-								(err as { code?: string }).code === "ERR_BUFFER_TOO_LARGE"
-									? `the chunk at ${address} inflates to more than ${want} bytes`
-									: `the chunk at ${address} is not a valid deflate stream (${err.message})`,
-								err,
-							),
-						);
-				},
+	async #inflate(
+		slot: Slot,
+		input: Uint8Array,
+		address: number,
+	): Promise<Uint8Array> {
+		try {
+			return await slot.inflater.inflate(input, this.#chunkBytes);
+		} catch (err) {
+			if (!(err instanceof InflateError)) throw err;
+			throw this.#malformed(
+				err.tooLarge
+					? `the chunk at ${address} ${err.message}`
+					: `the chunk at ${address} is ${err.message}`,
+				err,
 			);
-		});
+		}
 	}
 
 	#readAt(buf: Uint8Array, n: number, position: number): Promise<void> {
