@@ -232,7 +232,7 @@ export async function runJob(
 		throw err;
 	}
 	await dst.close();
-	await commitOutput(paths);
+	await commitOutput(paths, settings.durable);
 	return {
 		output: paths.final,
 		report,

@@ -15,7 +15,7 @@ import {
 	stat,
 } from "node:fs/promises";
 import { uptime } from "node:os";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { fromNodeError, type JournalStorage } from "@arraystore/core";
 
 /** The paths of one output. */
@@ -66,9 +66,13 @@ export async function discardPartial(paths: OutputPaths): Promise<void> {
 
 /**
  * Moves the finished partial output into place (replacing an existing output when asked to:
- * the old one is moved aside first and deleted after), then deletes the journal.
+ * the old one is moved aside first and deleted after), then deletes the journal. `durable`
+ * fsyncs the directory after the renames, so the new name survives a crash of the machine.
  */
-export async function commitOutput(paths: OutputPaths): Promise<void> {
+export async function commitOutput(
+	paths: OutputPaths,
+	durable = false,
+): Promise<void> {
 	const aside: string[] = [];
 	const move = async (from: string, to: string) => {
 		if (await pathExists(to)) {
@@ -89,7 +93,23 @@ export async function commitOutput(paths: OutputPaths): Promise<void> {
 	for (const [from, to] of paths.siblings)
 		if (await pathExists(from)) await move(from, to);
 	await move(paths.partial, paths.final);
+	if (durable) await syncDirectory(dirname(resolve(paths.final)));
 	await removeAll([...aside, paths.journal]);
+}
+
+// fsync of a directory (its entries); platforms that cannot open directories skip it.
+async function syncDirectory(dir: string): Promise<void> {
+	let fh: Awaited<ReturnType<typeof open>> | undefined;
+	try {
+		fh = await open(dir, "r");
+		await fh.sync();
+	} catch (err) {
+		const code = (err as { code?: string }).code;
+		if (code !== "EISDIR" && code !== "EPERM" && code !== "EINVAL")
+			throw fromNodeError(err, { target: dir });
+	} finally {
+		await fh?.close();
+	}
 }
 
 /**
