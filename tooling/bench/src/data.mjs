@@ -67,11 +67,19 @@ export async function generate(o) {
 }
 
 /**
- * Writes `count` random slab origins (seeded, the same for every reader) to `path`.
+ * Writes `count` random slab origins (seeded, the same for every reader) to `path`, and
+ * `warmup` more that every reader reads first, untimed (JIT tiers, caches and lazily loaded
+ * code settle; other positions than the timed ones, so no page or chunk is pre-read for them).
  * Slabs are 64×256 float32 (64 KiB): inside one or a few 256×1024 chunks.
  * @returns {Promise<{ slab: number[], count: number }>}
  */
-export async function writeSlabs(path, shape, count, seed = 20260527) {
+export async function writeSlabs(
+	path,
+	shape,
+	count,
+	seed = 20260527,
+	warmup = Math.min(200, count),
+) {
 	const slab = [Math.min(64, shape[0]), Math.min(256, shape[1])];
 	let s = seed >>> 0;
 	// mulberry32: tiny, seeded, good enough for picking positions.
@@ -82,13 +90,14 @@ export async function writeSlabs(path, shape, count, seed = 20260527) {
 		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
 		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
 	};
-	const starts = [];
-	for (let i = 0; i < count; i++)
-		starts.push([
+	const pick = (n) =>
+		Array.from({ length: n }, () => [
 			Math.floor(rand() * (shape[0] - slab[0] + 1)),
 			Math.floor(rand() * (shape[1] - slab[1] + 1)),
 		]);
-	await writeFile(path, JSON.stringify({ shape, slab, starts }));
+	const starts = pick(count);
+	const warm = pick(warmup);
+	await writeFile(path, JSON.stringify({ shape, slab, starts, warmup: warm }));
 	return { slab, count };
 }
 
