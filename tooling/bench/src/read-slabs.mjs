@@ -47,7 +47,11 @@ const seconds = reading / 1000;
 await store.close();
 
 function sum32(bytes) {
-	const u = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >>> 2);
+	const u = new Uint32Array(
+		bytes.buffer,
+		bytes.byteOffset,
+		bytes.byteLength >>> 2,
+	);
 	let s = 0;
 	for (let i = 0; i < u.length; i++) s = (s + u[i]) >>> 0;
 	return s;
