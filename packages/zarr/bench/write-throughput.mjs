@@ -90,18 +90,26 @@ async function ours(dir, config, workers, data) {
 		capabilities: adapter.capabilities,
 	});
 	// Stream in the store's default blocks with `inflight` writes at once, as the copy
-	// engine does.
+	// engine does: each block is read (here: copied) into one of a few reused buffers on
+	// SharedArrayBuffers, which the Zarr workers take without a copy.
 	const blockRows = store.info.blockShape[0];
 	const rowBytes = cols * 4;
+	const free = Array.from(
+		{ length: inflight },
+		() => new SharedArrayBuffer(blockRows * rowBytes),
+	);
 	const running = new Set();
 	for (let r = 0; r < rows; r += blockRows) {
 		const n = Math.min(blockRows, rows - r);
+		const buf = free.pop();
+		const block = new Uint8Array(buf, 0, n * rowBytes);
+		block.set(data.subarray(r * rowBytes, (r + n) * rowBytes));
 		const p = store
-			.write(
-				[{ start: r, stop: r + n }],
-				new Float32Array(data.buffer, r * rowBytes, n * cols),
-			)
-			.finally(() => running.delete(p));
+			.write([{ start: r, stop: r + n }], new Float32Array(buf, 0, n * cols))
+			.finally(() => {
+				running.delete(p);
+				free.push(buf);
+			});
 		running.add(p);
 		if (running.size >= inflight) await Promise.race(running);
 	}

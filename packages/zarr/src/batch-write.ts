@@ -7,7 +7,7 @@
  */
 import { fromNodeError } from "@arraystore/core";
 import { type KernelCodec, kernelError } from "./kernel.js";
-import type { KeyedLock } from "./lock.js";
+import { type KeyedLock, Semaphore } from "./lock.js";
 import type { FsStore } from "./store.js";
 import type { WorkerPool, WorkerReply } from "./worker-pool.js";
 
@@ -56,9 +56,12 @@ const BATCH_BYTES = 8 * 1024 * 1024;
  * SharedArrayBuffer): chunks spanning more stay on the calling thread.
  */
 export const STAGE_BYTES: number = 8 * 1024 * 1024;
-// Staging buffers kept for the next batch.
+// Staging buffers in use at once in the process (batches wait for one), and kept for the next
+// batch: staged memory stays within STAGING_LIVE × STAGE_BYTES.
+const STAGING_LIVE = 4;
 const STAGING_KEPT = 2;
 const staging: SharedArrayBuffer[] = [];
+const stagingSlots = new Semaphore(STAGING_LIVE);
 
 /** True when a box's bytes reach the workers without a copy. */
 export function sharedBox(bytes: Uint8Array): boolean {
@@ -217,42 +220,52 @@ export async function writeBatches(
 		return { batch, ...stage(bytes, lo, hi) };
 	};
 	let failed: { err: unknown } | undefined;
+	const run = async (batch: BatchItem[], view: Uint8Array): Promise<void> => {
+		const unlock = await lockAll(
+			locks,
+			batch.map((b) => b.path),
+		);
+		try {
+			signal?.throwIfAborted();
+			const r = await pool.call(
+				{
+					...common,
+					buffer: view.buffer,
+					byteOffset: view.byteOffset,
+					byteLength: view.byteLength,
+					items: batch,
+				},
+				"encode",
+			);
+			r.results?.forEach((n, i) => {
+				if (n !== null && n >= 0)
+					store.noteWritten((batch[i] as BatchItem).path);
+			});
+			if (!r.ok) throw failure(r);
+		} finally {
+			await unlock();
+		}
+	};
 	const lane = async (): Promise<void> => {
 		while (!failed && next < items.length) {
-			let done = (): void => {};
 			try {
 				signal?.throwIfAborted();
-				const t = take();
-				done = t.done;
-				const { batch, view } = t;
-				const unlock = await lockAll(
-					locks,
-					batch.map((b) => b.path),
-				);
-				try {
-					signal?.throwIfAborted();
-					const r = await pool.call(
-						{
-							...common,
-							buffer: view.buffer,
-							byteOffset: view.byteOffset,
-							byteLength: view.byteLength,
-							items: batch,
-						},
-						"encode",
-					);
-					r.results?.forEach((n, i) => {
-						if (n !== null && n >= 0)
-							store.noteWritten((batch[i] as BatchItem).path);
+				if (shared) {
+					const t = take();
+					await run(t.batch, t.view);
+				} else
+					await stagingSlots.run(async () => {
+						// Another lane may have taken the last items while this one waited.
+						if (failed || next >= items.length) return;
+						const t = take();
+						try {
+							await run(t.batch, t.view);
+						} finally {
+							t.done();
+						}
 					});
-					if (!r.ok) throw failure(r);
-				} finally {
-					await unlock();
-				}
 			} catch (err) {
 				failed ??= { err };
-			} finally {
-				done();
 			}
 		}
 	};

@@ -198,6 +198,27 @@ describe.skipIf(!hasTs)("zarr: whole chunks written by the workers", () => {
 			expect(got[a.path], CASES[i]?.label).toBe(want);
 	});
 
+	it("writes many unshared boxes at once through the bounded staging buffers", async () => {
+		await using tmp = await tempDir("zarr-ww-");
+		const all = values(ROWS * COLS, 11);
+		const d = await create(tmp, "m.zarr", 3, "C", [16, 32], [{ name: "zstd" }]);
+		// Four 16-row boxes at once, each split into batches: more staged batches than the
+		// process keeps staging buffers for.
+		await Promise.all(
+			[0, 16, 32, 48].map((r) =>
+				d.write?.(
+					{ start: [r, 0], shape: [16, COLS] },
+					box(rowsOf(all, r, 16, "C"), false),
+				),
+			),
+		);
+		await d.close();
+		const path = tmp.join("m.zarr");
+		expect(tsSha([{ driver: "zarr3", path }])[path]).toBe(
+			sha256(new Uint8Array(all.buffer)),
+		);
+	});
+
 	it("removes chunks and shards that become all fill, and stores the others", async () => {
 		await using tmp = await tempDir("zarr-ww-");
 		for (const sharded of [false, true]) {
@@ -268,5 +289,27 @@ describe("zarr: worker write failures", () => {
 		const names = await readdir(tmp.join("e.zarr"));
 		expect(names.filter((n) => n.includes("partial"))).toEqual([]);
 		expect(names).toContain("0.0");
+	});
+
+	it("stops an aborted write between batches, leaving whole chunk files only", async () => {
+		await using tmp = await tempDir("zarr-ww-");
+		const d = await create(tmp, "x.zarr", 3, "C", [16, 32], [{ name: "zstd" }]);
+		const ctl = new AbortController();
+		const p = d.write?.(
+			{ start: [0, 0], shape: [ROWS, COLS] },
+			box(values(ROWS * COLS, 5), true),
+			ctl.signal,
+		);
+		ctl.abort();
+		const err = await p?.then(
+			() => undefined,
+			(e: unknown) => e,
+		);
+		await d.close();
+		expect((err as { name?: string } | undefined)?.name).toBe("AbortError");
+		const names = (await readdir(tmp.join("x.zarr"), { recursive: true })).map(
+			String,
+		);
+		expect(names.filter((n) => n.includes("partial"))).toEqual([]);
 	});
 });
