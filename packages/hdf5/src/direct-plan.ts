@@ -7,7 +7,11 @@
 import { closeSync, fstatSync, openSync } from "node:fs";
 import { ArrayStoreError, fromNodeError } from "@arraystore/core";
 import { readChunkTable } from "./chunk-index.js";
-import { DIRECT_FILTERS, DirectReader } from "./direct-read.js";
+import {
+	DIRECT_FILTERS,
+	DirectReader,
+	MAX_DIRECT_CHUNK_BYTES,
+} from "./direct-read.js";
 import { ADAPTER } from "./errors.js";
 import type { H5File } from "./file-handle.js";
 import { objectAddress } from "./header-patch.js";
@@ -32,6 +36,7 @@ export function directEligible(c: DirectCandidate): boolean {
 		c.chunks !== null &&
 		c.chunks.length > 0 &&
 		c.itemsize > 0 &&
+		c.chunks.reduce((a, b) => a * b, c.itemsize) <= MAX_DIRECT_CHUNK_BYTES &&
 		c.filters.length <= 32 &&
 		c.filters.every((f) => DIRECT_FILTERS.has(f.id))
 	);

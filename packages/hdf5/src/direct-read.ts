@@ -29,6 +29,14 @@ import { unshuffleInto } from "./shuffle.js";
 /** Filter ids decoded here: deflate, shuffle, fletcher32. */
 export const DIRECT_FILTERS: ReadonlySet<number> = new Set([1, 2, 3]);
 
+/** Largest chunk read directly (bigger ones go through HDF5). */
+export const MAX_DIRECT_CHUNK_BYTES: number = 256 * 1024 * 1024;
+/**
+ * Scratch memory of one reader's chunks in flight (each holds up to three chunk-sized
+ * buffers: stored bytes, inflated, unshuffled); at least one chunk is always in flight.
+ */
+export const DIRECT_SCRATCH_BYTES: number = 64 * 1024 * 1024;
+
 /** One filter of the pipeline (pipeline order), as the direct reader needs it. */
 export interface DirectFilter {
 	readonly id: number;
@@ -142,7 +150,7 @@ export class DirectReader {
 			}
 		};
 		const total = hi.reduce((a, h, d) => a * (h - (lo[d] as number)), 1);
-		const k = Math.max(1, Math.min(inFlight(), total));
+		const k = Math.max(1, Math.min(this.#maxSlots(), total));
 		// Slots are taken from the spares: concurrent reads never share scratch buffers.
 		const slots = this.#slots.splice(0, k);
 		while (slots.length < k)
@@ -155,10 +163,16 @@ export class DirectReader {
 			// Every runner settles before returning: no late chunk touches `out` afterwards.
 			await Promise.all(slots.map(runner));
 		} finally {
-			if (!this.#closed && this.#slots.length < inFlight())
-				this.#slots.push(...slots.slice(0, inFlight() - this.#slots.length));
+			const keep = this.#maxSlots() - this.#slots.length;
+			if (!this.#closed && keep > 0) this.#slots.push(...slots.slice(0, keep));
 		}
 		if (failure !== null) throw (failure as { err: unknown }).err;
+	}
+
+	// Chunks in flight: twice libuv's pool, within the scratch budget.
+	#maxSlots(): number {
+		const fit = Math.floor(DIRECT_SCRATCH_BYTES / (3 * this.#chunkBytes));
+		return Math.max(1, Math.min(inFlight(), fit));
 	}
 
 	/** Closes the file descriptor. */

@@ -1,12 +1,13 @@
 // Bounded memory on the compressed paths: a ~512 MiB gzip + shuffle dataset written block by
 // block (chunks deflated ahead in the thread pool, taken by HDF5's redirected deflate) and read back
-// through two read workers (each with its own wasm heap). Peak resident memory of this test
+// through two read workers (each with its own wasm heap), then directly (direct-read.ts). Peak resident memory of this test
 // process (vitest runs each file in its own process), workers included, stays under 400 MB.
 import { createHash } from "node:crypto";
 import { tempDir } from "@arraystore/conformance";
 import { parseDType } from "@arraystore/core";
 import { createRegistry } from "@arraystore/core/node";
 import { describe, expect, it } from "vitest";
+import { directReadStats } from "../src/direct-read.js";
 import { hdf5Adapter } from "../src/index.js";
 import { nativeDeflateStats } from "../src/native-deflate.js";
 import { readPoolStats } from "../src/read-pool.js";
@@ -31,7 +32,7 @@ function fillRows(out: Float32Array, firstRow: number): void {
 }
 
 describe("hdf5: memory on compressed datasets", () => {
-	it("writes 512 MiB with chunks deflated ahead and reads it through workers under 400 MB peak RSS", {
+	it("writes 512 MiB with chunks deflated ahead and reads it through workers and directly under 400 MB peak RSS", {
 		timeout: 180_000,
 	}, async () => {
 		await using tmp = await tempDir();
@@ -69,10 +70,20 @@ describe("hdf5: memory on compressed datasets", () => {
 			for await (const b of s.iterBlocks()) got.update(b.bytes);
 		}
 		expect(readPoolStats().reads - reads).toBeGreaterThan(32);
-		expect(got.digest("hex")).toBe(expected.digest("hex"));
+		const want = expected.digest("hex");
+		expect(got.digest("hex")).toBe(want);
+		// Again, read directly (fs + zlib in the thread pool, chunks into the caller's blocks).
+		const direct = createHash("sha256");
+		const chunks = directReadStats().chunks;
+		{
+			await using s = await registry.open(`${file}#/data`);
+			for await (const b of s.iterBlocks()) direct.update(b.bytes);
+		}
+		expect(directReadStats().chunks - chunks).toBe(512);
+		expect(direct.digest("hex")).toBe(want);
 		const peak = process.resourceUsage().maxRSS * 1024;
 		process.stderr.write(
-			`hdf5 512 MiB gzip+shuffle: peak RSS ${afterWrite.toFixed(0)} MiB after the write, ${(peak / MiB).toFixed(0)} MiB after the read through workers\n`,
+			`hdf5 512 MiB gzip+shuffle: peak RSS ${afterWrite.toFixed(0)} MiB after the write, ${(peak / MiB).toFixed(0)} MiB after the reads through workers and direct\n`,
 		);
 		expect(peak).toBeLessThan(400 * 1000 * 1000);
 	});
