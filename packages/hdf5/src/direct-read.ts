@@ -24,7 +24,11 @@ import type { ChunkTable } from "./chunk-index.js";
 import { ADAPTER } from "./errors.js";
 import { stripFletcher32 } from "./fletcher32.js";
 import { InflateError, Inflater } from "./inflate-into.js";
-import { unshuffleInto } from "./shuffle.js";
+import {
+	unshuffleInto,
+	unshuffleWordRun,
+	wordUnshufflable,
+} from "./shuffle.js";
 
 /** Filter ids decoded here: deflate, shuffle, fletcher32. */
 export const DIRECT_FILTERS: ReadonlySet<number> = new Set([1, 2, 3]);
@@ -79,6 +83,12 @@ interface Slot {
 	raw: Uint8Array;
 	plain: Uint8Array;
 	readonly inflater: Inflater;
+}
+
+/** A decoded chunk; `shuffled`: still shuffled by whole elements (see {@link wordUnshufflable}). */
+interface Decoded {
+	readonly bytes: Uint8Array;
+	readonly shuffled: boolean;
 }
 
 /** Reads boxes of one dataset chunk by chunk; see the module comment. */
@@ -195,9 +205,9 @@ export class DirectReader {
 		for (let d = 0; d < cell.length; d++)
 			linear = linear * (table.grid[d] as number) + (cell[d] as number);
 		const e = table.get(linear);
-		const data =
+		const decoded: Decoded =
 			e === null
-				? this.#fill()
+				? { bytes: this.#fill(), shuffled: false }
 				: await this.#decode(slot, e.address, e.size, e.mask);
 		if (e === null) stats.filled++;
 		// The overlap of the chunk and the region.
@@ -216,12 +226,79 @@ export class DirectReader {
 			srcBase += (a - c0) * (this.#chunkStrides[d] as number);
 			dstBase += (a - r0) * (regionStrides[d] as number);
 		}
+		const last = counts.length - 1;
+		// Runs of whole words: unshuffled straight into `out`; otherwise unshuffled, then copied.
+		if (decoded.shuffled) {
+			if (
+				srcBase % 4 === 0 &&
+				(chunks[last] as number) % 4 === 0 &&
+				(counts[last] as number) % 4 === 0 &&
+				out.byteOffset % 4 === 0
+			) {
+				this.#placeShuffled(
+					decoded.bytes,
+					srcBase,
+					out,
+					dstBase,
+					regionStrides,
+					counts,
+				);
+				return;
+			}
+		}
+		const data = decoded.shuffled
+			? unshuffleInto(decoded.bytes, itemsize, this.#plain(slot))
+			: decoded.bytes;
 		copyElements(
 			{ bytes: data, base: srcBase, strides: this.#chunkStrides },
 			{ bytes: out, base: dstBase, strides: regionStrides },
 			counts,
 			itemsize,
 		);
+	}
+
+	// The slot's buffer for an unshuffled chunk.
+	#plain(slot: Slot): Uint8Array {
+		if (slot.plain.length < this.#chunkBytes)
+			slot.plain = new Uint8Array(this.#chunkBytes);
+		return slot.plain;
+	}
+
+	// Places the overlap of a shuffled chunk into `out` a last-dimension run at a time (C order:
+	// that dimension steps by one element on both sides; runs start and end on whole words).
+	#placeShuffled(
+		src: Uint8Array,
+		srcBase: number,
+		out: Uint8Array,
+		dstBase: number,
+		regionStrides: readonly number[],
+		counts: readonly number[],
+	): void {
+		const size = this.#src.itemsize;
+		const n = this.#chunkBytes / size;
+		const q = n / 4;
+		const planes = new Uint32Array(src.buffer, src.byteOffset, q * size);
+		const dst = new Uint32Array(out.buffer, out.byteOffset, out.length >>> 2);
+		const last = counts.length - 1;
+		const words = (counts[last] as number) / 4;
+		const strides = this.#chunkStrides;
+		const idx = new Array<number>(last).fill(0);
+		let s = srcBase;
+		let d = dstBase;
+		for (;;) {
+			unshuffleWordRun(planes, size, q, s / 4, words, dst, d);
+			let k = last - 1;
+			for (; k >= 0; k--) {
+				idx[k] = (idx[k] as number) + 1;
+				s += strides[k] as number;
+				d += regionStrides[k] as number;
+				if ((idx[k] as number) < (counts[k] as number)) break;
+				s -= (strides[k] as number) * (counts[k] as number);
+				d -= (regionStrides[k] as number) * (counts[k] as number);
+				idx[k] = 0;
+			}
+			if (k < 0) return;
+		}
 	}
 
 	// A chunk's worth of fill value (built once).
@@ -240,8 +317,8 @@ export class DirectReader {
 		address: number,
 		size: number,
 		mask: number,
-	): Promise<Uint8Array> {
-		const { filters, target } = this.#src;
+	): Promise<Decoded> {
+		const { filters, target, itemsize } = this.#src;
 		if (size > this.#maxStored)
 			throw this.#malformed(
 				`chunk at ${address} stores ${size} bytes, more than a ${this.#chunkBytes}-byte chunk can take`,
@@ -263,6 +340,17 @@ export class DirectReader {
 			} else if (filter.id === 1) {
 				data = await this.#inflate(slot, data, address);
 			} else if (filter.id === 2) {
+				// The last step (the pipeline's first applied filter), by whole elements:
+				// unshuffled while placed.
+				if (
+					filter.elementSize === itemsize &&
+					data.length === this.#chunkBytes &&
+					(mask & (2 ** f - 1)) === 2 ** f - 1 &&
+					wordUnshufflable(data, itemsize, this.#chunkBytes / itemsize)
+				) {
+					stats.chunks++;
+					return { bytes: data, shuffled: true };
+				}
 				if (slot.plain.length < data.length)
 					slot.plain = new Uint8Array(this.#chunkBytes);
 				if (slot.plain.length < data.length)
@@ -281,7 +369,7 @@ export class DirectReader {
 				`the chunk at ${address} decodes to ${data.length} bytes, not ${this.#chunkBytes}`,
 			);
 		stats.chunks++;
-		return data;
+		return { bytes: data, shuffled: false };
 	}
 
 	async #inflate(

@@ -168,3 +168,72 @@ function unshuffleWords(
 		);
 	}
 }
+
+/**
+ * True when {@link unshuffleWordRun} can read `src`, a shuffled buffer of `n` elements of
+ * `size` bytes: 4- or 8-byte elements, `n` a multiple of 4, word-aligned.
+ */
+export function wordUnshufflable(
+	src: Uint8Array,
+	size: number,
+	n: number,
+): boolean {
+	return (
+		LITTLE &&
+		(size === 4 || size === 8) &&
+		n % 4 === 0 &&
+		src.byteOffset % 4 === 0 &&
+		src.length >= n * size
+	);
+}
+
+/**
+ * Unshuffles elements `4 * first` to `4 * (first + words)` of a shuffled buffer whose planes
+ * are `planes` (`q` words each, see {@link wordUnshufflable}) straight into `dst` (words of
+ * the destination) from element `at`: one run of a chunk placed into the caller's buffer
+ * without an intermediate chunk.
+ */
+export function unshuffleWordRun(
+	planes: Uint32Array,
+	size: number,
+	q: number,
+	first: number,
+	words: number,
+	dst: Uint32Array,
+	at: number,
+): void {
+	const end = first + words;
+	if (size === 4) {
+		for (let i = first, o = at; i < end; i++, o += 4)
+			transpose4(
+				planes[i] as number,
+				planes[q + i] as number,
+				planes[2 * q + i] as number,
+				planes[3 * q + i] as number,
+				dst,
+				o,
+				1,
+			);
+		return;
+	}
+	for (let i = first, o = 2 * at; i < end; i++, o += 8) {
+		transpose4(
+			planes[i] as number,
+			planes[q + i] as number,
+			planes[2 * q + i] as number,
+			planes[3 * q + i] as number,
+			dst,
+			o,
+			2,
+		);
+		transpose4(
+			planes[4 * q + i] as number,
+			planes[5 * q + i] as number,
+			planes[6 * q + i] as number,
+			planes[7 * q + i] as number,
+			dst,
+			o + 1,
+			2,
+		);
+	}
+}

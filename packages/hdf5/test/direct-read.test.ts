@@ -164,6 +164,7 @@ for libver in ["earliest", "latest"]:
         f.create_dataset("u8", data=u8, chunks=(100, 100), compression="gzip", shuffle=True, fletcher32=True)
         f.create_dataset("plain", data=f8, chunks=(16, 32))
         f.create_dataset("f8s", data=f8, chunks=(16, 30), compression="gzip", shuffle=True)
+        f.create_dataset("f8w", data=f8, chunks=(16, 32), compression="gzip", shuffle=True)
         f.create_dataset("one", data=f8, chunks=(130, 90), compression="gzip", fletcher32=True)
         s = f.create_dataset("sparse", shape=(100, 60), dtype="<i2", chunks=(10, 20), compression="gzip", fillvalue=-7)
         s[15:35, 25:45] = 3
@@ -185,6 +186,12 @@ const SELECTIONS: Record<string, Region[]> = {
 	u8: [whole([1000, 500]), { start: [150, 0], shape: [700, 333] }],
 	plain: [whole([130, 90]), { start: [17, 3], shape: [100, 80] }],
 	f8s: [whole([130, 90]), { start: [9, 31], shape: [70, 50] }],
+	// Runs of whole words (unshuffled into the caller's buffer) and of parts of words.
+	f8w: [
+		whole([130, 90]),
+		{ start: [9, 32], shape: [70, 52] },
+		{ start: [9, 31], shape: [70, 50] },
+	],
 	one: [whole([130, 90]), { start: [1, 1], shape: [5, 5] }],
 	sparse: [whole([100, 60]), { start: [12, 22], shape: [30, 30] }],
 };
