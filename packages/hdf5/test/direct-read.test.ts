@@ -270,7 +270,7 @@ with h5py.File(path, "r") as f:
         key = 8 + 8 * 3
         # The B-tree entry: the key (size, mask, offsets) is followed by the chunk address.
         at = [i for i in range(len(raw)) if raw.startswith(struct.pack("<Q", info.byte_offset), i) and struct.unpack_from("<I", raw, i - key)[0] == info.size]
-        out[name] = {"offset": info.byte_offset, "size": info.size, "entry": at[0]}
+        out[name] = {"offset": info.byte_offset, "size": info.size, "entry": at[0], "node": raw.rfind(b"TREE", 0, at[0])}
 print(json.dumps(out))
 `;
 
@@ -279,6 +279,8 @@ interface Where {
 	readonly size: number;
 	/** File position of the chunk's address in its B-tree node. */
 	readonly entry: number;
+	/** File position of that node. */
+	readonly node: number;
 }
 
 function patch(file: string, at: number, bytes: Uint8Array): void {
@@ -368,6 +370,15 @@ describe.skipIf(!python.has("h5py"))(
 				patch(file, (w.g as Where).entry - 32, u32(10));
 			}, "/g");
 			malformed(short, /not a valid deflate stream/);
+			const node = await corrupt((file, w) => {
+				patch(file, (w.g as Where).node, new TextEncoder().encode("EERT"));
+			}, "/g");
+			malformed(node, /no B-tree node/);
+			const offGrid = await corrupt((file, w) => {
+				// The chunk's first dimension offset (10) moved off the 10-row grid.
+				patch(file, (w.g as Where).entry - 24, u64(13));
+			}, "/g");
+			malformed(offGrid, /off the chunk grid/);
 			const unfiltered = await corrupt((file, w) => {
 				patch(file, (w.c as Where).entry - 32, u32(100));
 			}, "/c");
