@@ -109,6 +109,7 @@ export function openArrayIn(
 		return openDataset(r.file, r.path, {
 			writable,
 			readWorkers: readWorkersOption(options.adapterOptions),
+			// `adapterOptions.directChunks: false` reads every chunk through HDF5 (direct-read.ts).
 			directChunks: options.adapterOptions.directChunks !== false,
 		});
 	} catch (err) {
