@@ -5,9 +5,11 @@
  * encodes and writes (or removes, when empty) every chunk itself (worker/chunk-writer.mjs).
  * The main thread only takes the chunks' locks, posts the batch and records what was written.
  */
-import { fromNodeError } from "@arraystore/core";
+import { fromNodeError, type Region, stridesOf } from "@arraystore/core";
+import { gridCoords, offsetOf } from "./grid.js";
 import { type KernelCodec, kernelError } from "./kernel.js";
 import { type KeyedLock, Semaphore } from "./lock.js";
+import type { ArrayMeta } from "./metadata.js";
 import type { FsStore } from "./store.js";
 import type { WorkerPool, WorkerReply } from "./worker-pool.js";
 
@@ -106,7 +108,11 @@ function stage(
 	};
 }
 
-function failure(r: WorkerReply): unknown {
+/** The typed error of a failed worker reply (`op`: the codec direction it ran). */
+export function workerFailure(
+	r: WorkerReply,
+	op: "encode" | "decode" = "encode",
+): unknown {
 	if (r.kind === "fs") {
 		const err = Object.assign(new Error(r.message ?? "write failed"), {
 			code: r.code,
@@ -118,7 +124,7 @@ function failure(r: WorkerReply): unknown {
 			adapter: "zarr",
 		});
 	}
-	return kernelError({ kind: r.kind, message: r.message }, "encode");
+	return kernelError({ kind: r.kind, message: r.message }, op);
 }
 
 // Takes the lock of every path (in one synchronous pass, so two batches queue in the same
@@ -241,7 +247,7 @@ export async function writeBatches(
 				if (n !== null && n >= 0)
 					store.noteWritten((batch[i] as BatchItem).path);
 			});
-			if (!r.ok) throw failure(r);
+			if (!r.ok) throw workerFailure(r);
 		} finally {
 			await unlock();
 		}
@@ -273,4 +279,96 @@ export async function writeBatches(
 		Array.from({ length: Math.min(pool.size, items.length) }, lane),
 	);
 	if (failed) throw failed.err;
+}
+
+/** What the worker paths need of a chunk engine. */
+export interface EngineGeometry {
+	readonly meta: ArrayMeta;
+	/** The chunk the codec sees (the inner chunk when sharded), and its element strides. */
+	readonly unit: readonly number[];
+	readonly unitStrides: readonly number[];
+	readonly chunkBytes: number;
+	/** Per codec of the chain, the most bytes its decoder may produce. */
+	readonly limits: readonly number[];
+	/** One element of the fill value. */
+	readonly fill: Uint8Array;
+	readonly writeEmptyChunks: boolean;
+	readonly native: boolean;
+	readonly store: FsStore;
+	readonly locks: KeyedLock;
+	readonly pool: WorkerPool;
+	/** Store key of the (outer) chunk at grid `coords`. */
+	key(coords: readonly number[]): string;
+}
+
+/**
+ * Hands the chunks (shards) at `coords`, which lie wholly inside `region`, to the workers.
+ * Those it leaves to the calling thread (spread over more of an unshared box than a staging
+ * buffer holds) it pushes onto `rest`, synchronously, before returning.
+ */
+export function writeWhole(
+	g: EngineGeometry,
+	region: Region,
+	bytes: Uint8Array,
+	coords: readonly number[][],
+	rest: number[][],
+	signal?: AbortSignal,
+): Promise<void> {
+	const meta = g.meta;
+	const outer = meta.chunkShape;
+	const inner = g.unit;
+	const plan = meta.plan.shard;
+	const boxStrides = stridesOf(region.shape, meta.order);
+	const checkEmpty = !g.writeEmptyChunks && meta.fill !== null;
+	const layout: BatchLayout = {
+		itemsize: meta.dtype.itemsize,
+		boxStrides,
+		unit: inner,
+		unitStrides: g.unitStrides,
+		chunkBytes: g.chunkBytes,
+		chain: meta.plan.chunk.chain,
+		native: g.native,
+		fill: checkEmpty ? g.fill : null,
+		shard: plan
+			? {
+					crc: plan.indexChain.length > 0,
+					littleEndian: plan.indexEndian === "little",
+					indexLocation: plan.indexLocation,
+				}
+			: null,
+	};
+	const base = (c: readonly number[]): number =>
+		offsetOf(
+			c.map((x, d) => x * (inner[d] as number)),
+			region.start,
+			boxStrides,
+		);
+	const perShard = outer.map((n, d) => n / (inner[d] as number));
+	const shared = sharedBox(bytes);
+	const items: BatchItem[] = [];
+	for (const c of coords) {
+		const path = g.store.path(g.key(c));
+		let item: BatchItem;
+		if (!plan) item = { path, base: base(c) };
+		else {
+			const ranges = c.map((x, d) => {
+				const lo = x * (perShard[d] as number);
+				return [lo, lo + (perShard[d] as number)] as [number, number];
+			});
+			item = { path, bases: [...gridCoords(ranges)].map(base) };
+		}
+		// A chunk spread over more of an unshared box than a staging buffer holds (a
+		// transposed layout) is not worth copying: it stays on the calling thread.
+		if (!shared) {
+			const [lo, hi] = itemSpan(layout, item);
+			if (hi - lo > STAGE_BYTES) {
+				rest.push(c);
+				continue;
+			}
+		}
+		items.push(item);
+	}
+	if (items.length === 0) return Promise.resolve();
+	const { pool, store, locks } = g;
+	return writeBatches({ pool, store, locks }, layout, bytes, items, signal);
 }

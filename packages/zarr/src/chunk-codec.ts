@@ -71,6 +71,11 @@ export class ChunkCodec {
 		this.#inlineBytes = options.inlineBytes ?? INLINE_BYTES;
 	}
 
+	/** Per codec of the chain, the most bytes its decoder may produce. */
+	get limits(): readonly number[] {
+		return this.#limits;
+	}
+
 	/**
 	 * Decodes stored bytes into exactly `chunkBytes` bytes (a fresh buffer when `encoded` is
 	 * shared; `encoded` itself for codec-less chunks).

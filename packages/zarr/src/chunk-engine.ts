@@ -12,14 +12,8 @@ import {
 	type StridedView,
 	stridesOf,
 } from "@arraystore/core";
-import {
-	type BatchItem,
-	type BatchLayout,
-	itemSpan,
-	STAGE_BYTES,
-	sharedBox,
-	writeBatches,
-} from "./batch-write.js";
+import { readOnWorkers } from "./batch-read.js";
+import { type EngineGeometry, sharedBox, writeWhole } from "./batch-write.js";
 import { ChunkCodec, fillWith, isAllFill } from "./chunk-codec.js";
 import {
 	chunkInBounds,
@@ -118,6 +112,12 @@ export class ChunkEngine {
 			strides: boxStrides,
 		});
 		const outer = meta.chunkShape;
+		const pool = this.#ctx.pool;
+		if (pool && !meta.plan.shard && sharedBox(out)) {
+			// The box is shared with the workers: they read, decode and place every chunk.
+			await readOnWorkers(this.#onWorkers(pool), region, out, signal);
+			return;
+		}
 		const tasks = [...gridCoords(chunkRanges(region, outer))].map(
 			(coords) => async () => {
 				if (meta.plan.shard) await this.#readShard(region, coords, dst, signal);
@@ -299,7 +299,14 @@ export class ChunkEngine {
 			}
 			coords = partial;
 			if (whole.length > 0)
-				batched = this.#writeWhole(region, bytes, whole, coords, pool, signal);
+				batched = writeWhole(
+					this.#onWorkers(pool),
+					region,
+					bytes,
+					whole,
+					coords,
+					signal,
+				);
 		}
 		const tasks = coords.map((c) => () => {
 			const key = this.#key(c);
@@ -317,73 +324,22 @@ export class ChunkEngine {
 		if (b.status === "rejected") throw b.reason;
 	}
 
-	// Hands chunks (shards) lying wholly inside the box to the workers; pushes those it leaves
-	// to the calling thread onto `rest` (synchronously, before the caller reads it).
-	#writeWhole(
-		region: Region,
-		bytes: Uint8Array,
-		coords: readonly number[][],
-		rest: number[][],
-		pool: WorkerPool,
-		signal?: AbortSignal,
-	): Promise<void> {
-		const meta = this.#meta;
-		const outer = meta.chunkShape;
-		const inner = this.#unit;
-		const plan = meta.plan.shard;
-		const boxStrides = stridesOf(region.shape, meta.order);
-		const checkEmpty = !this.#ctx.writeEmptyChunks && meta.fill !== null;
-		const layout: BatchLayout = {
-			itemsize: meta.dtype.itemsize,
-			boxStrides,
-			unit: inner,
+	// What the worker paths (batch-write.ts, batch-read.ts) need of this engine.
+	#onWorkers(pool: WorkerPool): EngineGeometry {
+		return {
+			meta: this.#meta,
+			unit: this.#unit,
 			unitStrides: this.#unitStrides,
 			chunkBytes: this.#codec.chunkBytes,
-			chain: meta.plan.chunk.chain,
+			limits: this.#codec.limits,
+			fill: this.#fill,
+			writeEmptyChunks: this.#ctx.writeEmptyChunks,
 			native: this.#ctx.native ?? true,
-			fill: checkEmpty ? this.#fill : null,
-			shard: plan
-				? {
-						crc: plan.indexChain.length > 0,
-						littleEndian: plan.indexEndian === "little",
-						indexLocation: plan.indexLocation,
-					}
-				: null,
+			store: this.#ctx.store,
+			locks: this.#ctx.locks,
+			pool,
+			key: (coords) => this.#key(coords),
 		};
-		const base = (g: readonly number[]): number =>
-			offsetOf(
-				g.map((c, d) => c * (inner[d] as number)),
-				region.start,
-				boxStrides,
-			);
-		const perShard = outer.map((s, d) => s / (inner[d] as number));
-		const shared = sharedBox(bytes);
-		const items: BatchItem[] = [];
-		for (const c of coords) {
-			const path = this.#ctx.store.path(this.#key(c));
-			let item: BatchItem;
-			if (!plan) item = { path, base: base(c) };
-			else {
-				const ranges = c.map((x, d) => {
-					const lo = x * (perShard[d] as number);
-					return [lo, lo + (perShard[d] as number)] as [number, number];
-				});
-				item = { path, bases: [...gridCoords(ranges)].map(base) };
-			}
-			// A chunk spread over more of an unshared box than a staging buffer holds (a
-			// transposed layout) is not worth copying: it stays here.
-			if (!shared) {
-				const [lo, hi] = itemSpan(layout, item);
-				if (hi - lo > STAGE_BYTES) {
-					rest.push(c);
-					continue;
-				}
-			}
-			items.push(item);
-		}
-		if (items.length === 0) return Promise.resolve();
-		const { store, locks } = this.#ctx;
-		return writeBatches({ pool, store, locks }, layout, bytes, items, signal);
 	}
 
 	// Builds the new raw bytes of one (inner) chunk: existing content (or fill) overlaid with the box.

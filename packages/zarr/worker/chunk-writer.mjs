@@ -39,9 +39,10 @@ function scratchFor(lane, n) {
 
 /**
  * Copies a box of `shape` elements from `src` (element strides `ss`, element offset `sb`) into
- * the dense `dst` (element strides `ds`). Dimensions contiguous in both merge into one run.
+ * `dst` (element strides `ds`, element offset `db`). Dimensions contiguous in both merge into
+ * one run.
  */
-function copyBox(src, sb, ss, dst, ds, shape, itemsize) {
+export function copyBox(src, sb, ss, dst, ds, shape, itemsize, db = 0) {
 	const dims = [];
 	for (let d = 0; d < shape.length; d++) if (shape[d] !== 1) dims.push(d);
 	dims.sort((a, b) => ds[a] - ds[b]);
@@ -55,7 +56,7 @@ function copyBox(src, sb, ss, dst, ds, shape, itemsize) {
 	const runBytes = run * itemsize;
 	const idx = outer.map(() => 0);
 	let s = sb;
-	let t = 0;
+	let t = db;
 	for (;;) {
 		const from = s * itemsize;
 		dst.set(src.subarray(from, from + runBytes), t * itemsize);
@@ -67,6 +68,48 @@ function copyBox(src, sb, ss, dst, ds, shape, itemsize) {
 			t += ds[d];
 			if (idx[j] < shape[d]) break;
 			s -= ss[d] * shape[d];
+			t -= ds[d] * shape[d];
+			idx[j] = 0;
+		}
+		if (j === outer.length) return;
+	}
+}
+
+/**
+ * Sets a box of `shape` elements of `dst` (element strides `ds`, element offset `db`) to the
+ * element `fill`, run by run.
+ */
+export function fillBox(dst, db, ds, shape, fill) {
+	const itemsize = fill.length;
+	const dims = [];
+	for (let d = 0; d < shape.length; d++) if (shape[d] !== 1) dims.push(d);
+	dims.sort((a, b) => ds[a] - ds[b]);
+	let run = 1;
+	let k = 0;
+	while (k < dims.length && ds[dims[k]] === run) {
+		run *= shape[dims[k]];
+		k++;
+	}
+	const outer = dims.slice(k);
+	const runBytes = run * itemsize;
+	const uniform = fill.every((b) => b === fill[0]);
+	const idx = outer.map(() => 0);
+	let t = db;
+	for (;;) {
+		const at = t * itemsize;
+		if (uniform) dst.fill(fill[0] ?? 0, at, at + runBytes);
+		else {
+			dst.set(fill, at);
+			// Doubling copies: log(n) calls instead of one per element.
+			for (let done = itemsize; done < runBytes; done *= 2)
+				dst.copyWithin(at + done, at, at + Math.min(done, runBytes - done));
+		}
+		let j = 0;
+		for (; j < outer.length; j++) {
+			const d = outer[j];
+			idx[j]++;
+			t += ds[d];
+			if (idx[j] < shape[d]) break;
 			t -= ds[d] * shape[d];
 			idx[j] = 0;
 		}
@@ -94,7 +137,7 @@ function isAllFill(buf, fill) {
 }
 
 /** An error the main thread maps with core's fromNodeError (`kind` "fs"). */
-function fsError(err, path) {
+export function fsError(err, path) {
 	const e = new Error(err?.message ?? String(err));
 	e.kind = "fs";
 	e.code = err?.code;
@@ -166,7 +209,7 @@ async function encodeOne(msg, src, lane, base) {
 }
 
 // Runs `fn(i, lane)` for i in [0, n) on LANES lanes; the first failure wins after all settle.
-async function lanes(n, fn) {
+export async function lanes(n, fn) {
 	let next = 0;
 	let failure;
 	const lane = async (l) => {

@@ -2,6 +2,7 @@
 // src/worker-pool.ts. Plain JavaScript (see codec-kernel.mjs for why). Results are
 // transferred, never copied.
 import { parentPort } from "node:worker_threads";
+import { runRead } from "./chunk-reader.mjs";
 import { runWrite } from "./chunk-writer.mjs";
 import { runTask } from "./codec-kernel.mjs";
 
@@ -39,6 +40,15 @@ parentPort.on("message", async (msg) => {
 			parentPort.postMessage({ id: msg.id, ok: true, results });
 		} catch (err) {
 			parentPort.postMessage(failure(msg.id, err, results));
+		}
+		return;
+	}
+	if (msg.op === "read") {
+		try {
+			await runRead(msg);
+			parentPort.postMessage({ id: msg.id, ok: true });
+		} catch (err) {
+			parentPort.postMessage(failure(msg.id, err));
 		}
 		return;
 	}
