@@ -2,15 +2,15 @@
  * The chunk index of a chunked dataset, read from the file itself (format spec §III.A.1 and
  * §VII): h5wasm 0.10.3 exposes none of H5Dget_chunk_info / H5Dchunk_iter. Supported: layout
  * version 3 with its version-1 B-tree (what h5py and this package write by default), and
- * layout versions 4 and 5 with a single chunk, an implicit index or an unpaged fixed array.
- * Extensible arrays, version-2 B-trees, paged fixed arrays and "partial edge chunks not
- * filtered" give `null`: the caller reads through HDF5 instead. Structures that are present
- * but inconsistent (bad signature, checksum, address outside the file, chunk off the grid)
- * are a {@link MalformedError}.
+ * layout versions 4 and 5 with a single chunk, an implicit index, an unpaged fixed array or
+ * an extensible array (extensible-array.ts). Version-2 B-trees, paged fixed arrays and data
+ * blocks, and "partial edge chunks not filtered" give `null`: the caller reads through HDF5
+ * instead. Structures that are present but inconsistent (bad signature, checksum, address
+ * outside the file, chunk off the grid) are a {@link MalformedError}.
  */
-import { readSync } from "node:fs";
-import { MalformedError, shapeSize } from "@arraystore/core";
-import { ADAPTER } from "./errors.js";
+import { shapeSize } from "@arraystore/core";
+import { readExtensibleArray } from "./extensible-array.js";
+import { IndexReader, isUndefined, malformed, uint } from "./index-reader.js";
 import { lookup3 } from "./lookup3.js";
 import type { Superblock } from "./object-header.js";
 
@@ -87,68 +87,6 @@ export interface ChunkedDataset {
 	readonly filters: number;
 }
 
-function malformed(msg: string, target: string): MalformedError {
-	return new MalformedError(`${target}: chunk index: ${msg}`, {
-		adapter: ADAPTER,
-		target,
-	});
-}
-
-/** Byte reader over one file with bounds checks against its size. */
-class Reader {
-	readonly fd: number;
-	readonly size: number;
-	readonly sb: Superblock;
-	readonly target: string;
-	constructor(fd: number, size: number, sb: Superblock, target: string) {
-		this.fd = fd;
-		this.size = size;
-		this.sb = sb;
-		this.target = target;
-	}
-	/** Reads `n` bytes at the relative address `addr`. */
-	at(addr: number, n: number): Uint8Array {
-		const pos = this.sb.base + addr;
-		if (
-			!(Number.isSafeInteger(pos) && pos >= 0 && n >= 0 && pos + n <= this.size)
-		)
-			throw malformed(
-				`${n} bytes at ${addr} lie outside the file (${this.size} bytes)`,
-				this.target,
-			);
-		const b = new Uint8Array(n);
-		let got = 0;
-		while (got < n) {
-			const r = readSync(this.fd, b, got, n - got, pos + got);
-			if (r <= 0)
-				throw malformed(`unexpected end of file at ${pos + got}`, this.target);
-			got += r;
-		}
-		return b;
-	}
-	/** Checks a chunk's extent and returns its entry with an absolute address. */
-	entry(addr: number, size: number, mask: number): ChunkEntry {
-		const pos = this.sb.base + addr;
-		if (!(size > 0 && pos >= 0 && pos + size <= this.size))
-			throw malformed(
-				`chunk of ${size} bytes at ${addr} lies outside the file (${this.size} bytes)`,
-				this.target,
-			);
-		return { address: pos, size, mask };
-	}
-}
-
-function uint(b: Uint8Array, at: number, n: number): number {
-	let v = 0;
-	for (let i = n - 1; i >= 0; i--) v = v * 256 + (b[at + i] as number);
-	return v;
-}
-
-function isUndefined(b: Uint8Array, at: number, n: number): boolean {
-	for (let i = 0; i < n; i++) if (b[at + i] !== 0xff) return false;
-	return true;
-}
-
 /**
  * Reads the chunk table of a dataset from its layout message body (`layout`); null when the
  * layout or index type is one this reader leaves to HDF5.
@@ -162,7 +100,7 @@ export function readChunkTable(
 	ds: ChunkedDataset,
 	target: string,
 ): ChunkTable | null {
-	const r = new Reader(fd, fileSize, sb, target);
+	const r = new IndexReader(fd, fileSize, sb, target);
 	const rank = ds.shape.length;
 	const grid = ds.shape.map((s, d) => Math.ceil(s / (ds.chunks[d] as number)));
 	if (rank === 0 || shapeSize(grid) > MAX_INDEXED_CHUNKS) return null;
@@ -224,6 +162,25 @@ export function readChunkTable(
 		);
 		return table;
 	}
+	if (type === 4) {
+		// Creation parameters (5 bytes, repeated in the array's header), then the address.
+		p += 5;
+		const unlimited = maxGrid.map((g) => !Number.isFinite(g));
+		const u = unlimited.indexOf(true);
+		if (p + os > layout.length || u < 0 || unlimited.lastIndexOf(true) !== u)
+			return null;
+		if (isUndefined(layout, p, os)) return table;
+		return readExtensibleArray(
+			r,
+			uint(layout, p, os),
+			u,
+			maxGrid,
+			chunkBytes,
+			table,
+		)
+			? table
+			: null;
+	}
 	if (type === 3) {
 		const pageBits = layout[p++] as number;
 		if (p + os > layout.length || !maxGrid.every(Number.isFinite)) return null;
@@ -273,7 +230,7 @@ function forEachScaled(
 }
 
 function walkBTree(
-	r: Reader,
+	r: IndexReader,
 	root: number,
 	rank: number,
 	table: ChunkTable,
@@ -326,7 +283,7 @@ function walkBTree(
 }
 
 function readFixedArray(
-	r: Reader,
+	r: IndexReader,
 	addr: number,
 	pageBits: number,
 	maxGrid: readonly number[],
