@@ -8,7 +8,9 @@
  * relies on. Where they are missing (another Node version), it falls back to `zlib.inflate`.
  *
  * Output never exceeds `want` bytes: the buffer holds a little more, a stream that fills it
- * is stopped at once and reported as too large.
+ * is stopped at once. Any failure, and any output of another size than `want`, is decided
+ * again by `zlib.inflate` (capped at `want` bytes), which also switches the reuse off if it
+ * disagrees.
  */
 import { constants, createInflate, type Inflate, inflate } from "node:zlib";
 
@@ -56,6 +58,23 @@ export class Inflater {
 	 */
 	async inflate(input: Uint8Array, want: number): Promise<Uint8Array> {
 		if (!this.#usable) return publicInflate(input, want);
+		let got: Uint8Array;
+		try {
+			got = await this.#inflateReused(input, want);
+		} catch {
+			// Failures are rare: zlib.inflate has the last word, so a change in Node's stream
+			// internals can cost speed but never turn good chunks into errors.
+			const checked = await publicInflate(input, want);
+			this.#usable = false;
+			return checked;
+		}
+		if (got.length === want) return got;
+		const checked = await publicInflate(input, want);
+		if (checked.length !== got.length) this.#usable = false;
+		return checked;
+	}
+
+	#inflateReused(input: Uint8Array, want: number): Promise<Uint8Array> {
 		if (this.#out.length < want + 64)
 			this.#out = Buffer.allocUnsafeSlow(want + 64);
 		let e = this.#engine;
