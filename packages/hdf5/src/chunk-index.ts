@@ -3,12 +3,13 @@
  * §VII): h5wasm 0.10.3 exposes none of H5Dget_chunk_info / H5Dchunk_iter. Supported: layout
  * version 3 with its version-1 B-tree (what h5py and this package write by default), and
  * layout versions 4 and 5 with a single chunk, an implicit index, an unpaged fixed array or
- * an extensible array (extensible-array.ts). Version-2 B-trees, paged fixed arrays and data
- * blocks, and "partial edge chunks not filtered" give `null`: the caller reads through HDF5
+ * an extensible array (extensible-array.ts) or a version-2 B-tree (btree2.ts). Paged fixed
+ * arrays and data blocks, and "partial edge chunks not filtered" give `null`: the caller reads through HDF5
  * instead. Structures that are present but inconsistent (bad signature, checksum, address
  * outside the file, chunk off the grid) are a {@link MalformedError}.
  */
 import { shapeSize } from "@arraystore/core";
+import { readBTree2 } from "./btree2.js";
 import { readExtensibleArray } from "./extensible-array.js";
 import { IndexReader, isUndefined, malformed, uint } from "./index-reader.js";
 import { lookup3 } from "./lookup3.js";
@@ -180,6 +181,14 @@ export function readChunkTable(
 		)
 			? table
 			: null;
+	}
+	if (type === 5) {
+		// Node size (4), split and merge percentages (1 + 1), then the address.
+		p += 6;
+		if (p + os > layout.length) return null;
+		if (isUndefined(layout, p, os)) return table;
+		readBTree2(r, uint(layout, p, os), rank, chunkBytes, table);
+		return table;
 	}
 	if (type === 3) {
 		const pageBits = layout[p++] as number;
