@@ -40,6 +40,8 @@ export const MAX_DIRECT_CHUNK_BYTES: number = 256 * 1024 * 1024;
  * buffers: stored bytes, inflated, unshuffled); at least one chunk is always in flight.
  */
 export const DIRECT_SCRATCH_BYTES: number = 64 * 1024 * 1024;
+/** Decoded chunks kept per reader for partial reads (chunks larger than this are not kept). */
+export const DIRECT_CACHE_BYTES: number = 8 * 1024 * 1024;
 
 /** One filter of the pipeline (pipeline order), as the direct reader needs it. */
 export interface DirectFilter {
@@ -61,13 +63,17 @@ export interface DirectSource {
 	readonly fill: Uint8Array | null;
 }
 
-const stats = { reads: 0, chunks: 0, filled: 0, bytes: 0 };
+const stats = { reads: 0, chunks: 0, filled: 0, cached: 0, bytes: 0 };
 
-/** Process-wide counters of direct reads: calls, chunks decoded, chunks filled, stored bytes read. */
+/**
+ * Process-wide counters of direct reads: calls, chunks decoded, chunks filled, chunks taken
+ * from the cache, stored bytes read.
+ */
 export function directReadStats(): {
 	readonly reads: number;
 	readonly chunks: number;
 	readonly filled: number;
+	readonly cached: number;
 	readonly bytes: number;
 } {
 	return { ...stats };
@@ -100,6 +106,9 @@ export class DirectReader {
 	readonly #chunkStrides: number[];
 	readonly #slots: Slot[] = [];
 	#fillChunk: Uint8Array | null = null;
+	/** Decoded chunks read in part, least recently used first. */
+	readonly #cache = new Map<number, Uint8Array>();
+	readonly #cacheEntries: number;
 	#closed = false;
 
 	constructor(src: DirectSource) {
@@ -108,6 +117,7 @@ export class DirectReader {
 		this.#maxStored =
 			this.#chunkBytes + Math.ceil(this.#chunkBytes / 256) + 1024;
 		this.#chunkStrides = stridesOf(src.chunks, "C");
+		this.#cacheEntries = Math.floor(DIRECT_CACHE_BYTES / this.#chunkBytes);
 	}
 
 	/** Reads `region` (C order, stored byte order) into `out`. */
@@ -190,6 +200,7 @@ export class DirectReader {
 		if (this.#closed) return;
 		this.#closed = true;
 		this.#slots.length = 0;
+		this.#cache.clear();
 		close(this.#src.fd, () => {});
 	}
 
@@ -205,11 +216,6 @@ export class DirectReader {
 		for (let d = 0; d < cell.length; d++)
 			linear = linear * (table.grid[d] as number) + (cell[d] as number);
 		const e = table.get(linear);
-		const decoded: Decoded =
-			e === null
-				? { bytes: this.#fill(), shuffled: false }
-				: await this.#decode(slot, e.address, e.size, e.mask);
-		if (e === null) stats.filled++;
 		// The overlap of the chunk and the region.
 		let srcBase = 0;
 		let dstBase = 0;
@@ -225,6 +231,42 @@ export class DirectReader {
 			counts.push(b - a);
 			srcBase += (a - c0) * (this.#chunkStrides[d] as number);
 			dstBase += (a - r0) * (regionStrides[d] as number);
+		}
+		const place = (data: Uint8Array): void =>
+			copyElements(
+				{ bytes: data, base: srcBase, strides: this.#chunkStrides },
+				{ bytes: out, base: dstBase, strides: regionStrides },
+				counts,
+				itemsize,
+			);
+		if (e === null) {
+			stats.filled++;
+			place(this.#fill());
+			return;
+		}
+		// Chunks read in part are kept a while: reads that walk through a chunk in smaller
+		// boxes (rows, slabs) decode it once, as HDF5's chunk cache would.
+		const partial =
+			this.#cacheEntries > 0 &&
+			counts.some((c, d) => c < (chunks[d] as number));
+		const hit = partial ? this.#cache.get(linear) : undefined;
+		if (hit !== undefined) {
+			this.#cache.delete(linear);
+			this.#cache.set(linear, hit);
+			stats.cached++;
+			place(hit);
+			return;
+		}
+		const decoded = await this.#decode(slot, e.address, e.size, e.mask);
+		if (partial) {
+			const buf = this.#cacheBuffer();
+			const plain = decoded.shuffled
+				? unshuffleInto(decoded.bytes, itemsize, buf)
+				: buf;
+			if (!decoded.shuffled) buf.set(decoded.bytes);
+			this.#cache.set(linear, plain);
+			place(plain);
+			return;
 		}
 		const last = counts.length - 1;
 		// Runs of whole words: unshuffled straight into `out`; otherwise unshuffled, then copied.
@@ -246,15 +288,24 @@ export class DirectReader {
 				return;
 			}
 		}
-		const data = decoded.shuffled
-			? unshuffleInto(decoded.bytes, itemsize, this.#plain(slot))
-			: decoded.bytes;
-		copyElements(
-			{ bytes: data, base: srcBase, strides: this.#chunkStrides },
-			{ bytes: out, base: dstBase, strides: regionStrides },
-			counts,
-			itemsize,
+		place(
+			decoded.shuffled
+				? unshuffleInto(decoded.bytes, itemsize, this.#plain(slot))
+				: decoded.bytes,
 		);
+	}
+
+	// A chunk-sized buffer for the cache: the least recently used entry's, once it is full.
+	#cacheBuffer(): Uint8Array {
+		if (this.#cache.size >= this.#cacheEntries) {
+			const [key, oldest] = this.#cache.entries().next().value as [
+				number,
+				Uint8Array,
+			];
+			this.#cache.delete(key);
+			return oldest;
+		}
+		return new Uint8Array(this.#chunkBytes);
 	}
 
 	// The slot's buffer for an unshuffled chunk.

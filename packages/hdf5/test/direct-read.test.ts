@@ -106,6 +106,33 @@ describe("hdf5: direct chunk reads of the fixtures", () => {
 		}
 	});
 
+	it("decodes each chunk once when reads walk through it row by row", async () => {
+		const a = formatsManifest().arrays.find(
+			(x) => x.id === "hdf5/filters/gzip_shuffle",
+		);
+		const d = await openDriver(
+			join(FORMATS_DIR, "hdf5/filters.h5"),
+			"/gzip_shuffle",
+		);
+		try {
+			const [rows, cols] = d.info.shape as [number, number];
+			const all = new Uint8Array(rows * cols * 4);
+			const before = directReadStats();
+			for (let r = 0; r < rows; r++)
+				all.set(
+					await readBox(d, { start: [r, 0], shape: [1, cols] }),
+					r * cols * 4,
+				);
+			const after = directReadStats();
+			expect(sha256(all)).toBe(a?.sha256);
+			// 4 × 3 chunks of 32 × 32, each decoded once; the other row reads hit the cache.
+			expect(after.chunks - before.chunks).toBe(12);
+			expect(after.cached - before.cached).toBe(rows * 3 - 12);
+		} finally {
+			await d.close();
+		}
+	});
+
 	it("leaves lzf, read-write opens and directChunks: false to HDF5", async () => {
 		const file = join(FORMATS_DIR, "hdf5/filters.h5");
 		const lzf = formatsManifest().arrays.find(
