@@ -25,8 +25,10 @@ import { crc32c, encodeChain } from "./codec-kernel.mjs";
 const LANES = 2;
 const EMPTY = 0xffffffffffffffffn;
 
-// Per-thread scratch buffers (one per lane), reused while the chunk size stays the same.
+// Per-thread scratch buffers (one per lane), reused while the chunk size stays the same; ones
+// above SCRATCH_KEPT bytes are dropped after each batch, so big chunks do not pin memory.
 const scratch = [];
+const SCRATCH_KEPT = 8 * 1024 * 1024;
 
 function scratchFor(lane, n) {
 	let b = scratch[lane];
@@ -305,6 +307,11 @@ async function writeShards(msg, src, results) {
  */
 export async function runWrite(msg, results) {
 	const src = new Uint8Array(msg.buffer, msg.byteOffset, msg.byteLength);
-	if (msg.shard) await writeShards(msg, src, results);
-	else await writeChunks(msg, src, results);
+	try {
+		if (msg.shard) await writeShards(msg, src, results);
+		else await writeChunks(msg, src, results);
+	} finally {
+		for (let l = 0; l < scratch.length; l++)
+			if ((scratch[l]?.length ?? 0) > SCRATCH_KEPT) scratch[l] = undefined;
+	}
 }
