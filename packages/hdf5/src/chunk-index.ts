@@ -318,8 +318,8 @@ function readFixedArray(
 			`fixed array of ${count} entries for ${shapeSize(maxGrid)} chunks`,
 			r.target,
 		);
-	// Paged data blocks (more entries than one page) are left to HDF5.
-	if (count > 2 ** (h[7] as number) || pageBits !== h[7]) return false;
+	if (pageBits !== h[7] || pageBits > 32)
+		throw malformed(`fixed array page bits ${h[7]} ≠ ${pageBits}`, r.target);
 	const sizeBytes = entrySize - os - 4;
 	if (
 		client === 0
@@ -329,7 +329,13 @@ function readFixedArray(
 		throw malformed(`fixed array entries of ${entrySize} bytes`, r.target);
 	const blockAddr = uint(h, 8 + ls, os);
 	if (isUndefined(h, 8 + ls, os)) return true;
-	const dsize = 6 + os + count * entrySize + 4;
+	// More entries than one page: the data block holds a bitmap of initialised pages, and
+	// the pages (entries and a checksum each) follow it.
+	const pageElmts = 2 ** pageBits;
+	const paged = count > pageElmts;
+	const npages = paged ? Math.ceil(count / pageElmts) : 0;
+	const bitmap = Math.ceil(npages / 8);
+	const dsize = 6 + os + (paged ? bitmap : count * entrySize) + 4;
 	const b = r.at(blockAddr, dsize);
 	if (uint(b, 0, 4) !== 0x42444146 || b[4] !== 0 || b[5] !== client)
 		// "FADB"
@@ -339,12 +345,46 @@ function readFixedArray(
 			`fixed array data block checksum mismatch at ${blockAddr}`,
 			r.target,
 		);
+	const entry = (
+		e: Uint8Array,
+		at: number,
+		scaled: readonly number[],
+	): void => {
+		if (isUndefined(e, at, os)) return;
+		const size = client === 0 ? chunkBytes : uint(e, at + os, sizeBytes);
+		const mask = client === 0 ? 0 : uint(e, at + os + sizeBytes, 4);
+		table.set(scaled, r.entry(uint(e, at, os), size, mask));
+	};
+	if (!paged) {
+		forEachScaled(maxGrid, (scaled, i) =>
+			entry(b, 6 + os + i * entrySize, scaled),
+		);
+		return true;
+	}
+	let page: Uint8Array | null = null;
+	let pageNo = -1;
 	forEachScaled(maxGrid, (scaled, i) => {
-		const at = 6 + os + i * entrySize;
-		if (isUndefined(b, at, os)) return;
-		const size = client === 0 ? chunkBytes : uint(b, at + os, sizeBytes);
-		const mask = client === 0 ? 0 : uint(b, at + os + sizeBytes, 4);
-		table.set(scaled, r.entry(uint(b, at, os), size, mask));
+		const p = Math.floor(i / pageElmts);
+		if (p !== pageNo) {
+			pageNo = p;
+			page = null;
+			// Bit p of the bitmap, most significant bit first (H5VM_bit_get).
+			const init =
+				((b[6 + os + (p >>> 3)] as number) & (0x80 >>> (p & 7))) !== 0;
+			if (init) {
+				// Pages follow the block back to back, all full but the last.
+				const at = blockAddr + dsize + p * (pageElmts * entrySize + 4);
+				const psize =
+					Math.min(pageElmts, count - p * pageElmts) * entrySize + 4;
+				page = r.at(at, psize);
+				if (lookup3(page.subarray(0, psize - 4)) !== uint(page, psize - 4, 4))
+					throw malformed(
+						`fixed array page checksum mismatch at ${at}`,
+						r.target,
+					);
+			}
+		}
+		if (page !== null) entry(page, (i - p * pageElmts) * entrySize, scaled);
 	});
 	return true;
 }

@@ -192,6 +192,10 @@ for libver in ["earliest", "latest"]:
         # Two unlimited dimensions: version-2 B-trees under "latest" (10000 chunks, depth 2).
         b = f.create_dataset("bt0", shape=(200, 200), maxshape=(None, None), chunks=(2, 2), dtype="<i2", fillvalue=-1)
         b[:150, 20:] = (np.arange(150 * 180).reshape(150, 180) % 30000).astype("<i2")
+        # 6000 chunks: a paged fixed array under "latest" (pages of 1024), pages 2 and 3 never written.
+        pg = f.create_dataset("pg", shape=(60, 5000), chunks=(1, 50), dtype="<u2", compression="gzip", shuffle=True, fillvalue=9)
+        pg[:20] = (np.arange(20 * 5000) % 60000).reshape(20, 5000)
+        pg[50:] = 2
         f.create_dataset("bt1", data=np.arange(90 * 70, dtype="<f8").reshape(90, 70), maxshape=(None, None), chunks=(4, 4), compression="gzip", fletcher32=True)
     with h5py.File(path, "r") as f:
         for name, boxes in INPUT["sels"].items():
@@ -222,13 +226,14 @@ const SELECTIONS: Record<string, Region[]> = {
 	ea0: [whole([3000, 10]), { start: [1001, 3], shape: [1500, 5] }],
 	ea1: [whole([10, 3000]), { start: [2, 401], shape: [7, 2500] }],
 	bt0: [whole([200, 200]), { start: [33, 11], shape: [150, 101] }],
+	pg: [whole([60, 5000]), { start: [15, 777], shape: [40, 3000] }],
 	bt1: [whole([90, 70]), { start: [5, 6], shape: [80, 60] }],
 };
 
 describe.skipIf(!python.has("h5py"))("hdf5: direct reads of h5py files", () => {
 	if (!python.has("h5py"))
 		skipNote("hdf5 direct reads", python.missing("h5py"));
-	it("reads v1 B-tree, fixed-array, extensible-array, v2 B-tree and single-chunk datasets (gzip, shuffle, fletcher32, fill) as h5py does", async () => {
+	it("reads v1 B-tree, fixed-array (paged too), extensible-array, v2 B-tree and single-chunk datasets (gzip, shuffle, fletcher32, fill) as h5py does", async () => {
 		await using tmp = await tempDir();
 		const file = join(tmp.path, "d.h5");
 		const expected = python.run<Record<string, string[]>>(MAKE, {
