@@ -175,7 +175,9 @@ f8 = np.linspace(-1, 1, 130 * 90).reshape(130, 90)
 out = {}
 for libver in ["earliest", "latest"]:
     path = INPUT["file"] + "." + libver
-    with h5py.File(path, "w", libver=libver) as f:
+    # The "latest" file starts after a 512-byte user block: every address is relative to it.
+    extra = {"userblock_size": 512} if libver == "latest" else {}
+    with h5py.File(path, "w", libver=libver, **extra) as f:
         f.create_dataset("f4", data=f4, chunks=(8, 64, 32), compression="gzip", compression_opts=1, shuffle=True)
         f.create_dataset("be", data=be, chunks=(32, 50), compression="gzip")
         f.create_dataset("u8", data=u8, chunks=(100, 100), compression="gzip", shuffle=True, fletcher32=True)
