@@ -125,7 +125,7 @@ async function verifyOutput(o, r) {
  * @param {number} ctx.runs
  * @param {string} ctx.outDir
  * @param {boolean} ctx.verify
- * @param {boolean} [ctx.oursOnly] scaling runs: our converter only
+ * @param {boolean} [ctx.oursOnly] scaling runs: our converter only (and cp for uncompressed pairs)
  * @param {(s: string) => void} ctx.log
  */
 export async function benchPair(pair, ctx) {
@@ -167,6 +167,9 @@ export async function benchPair(pair, ctx) {
 				out: out(`peer${i}`),
 			});
 		});
+	}
+	// Scaling runs keep cp for the uncompressed pairs: their target is a ratio to it.
+	if (!ctx.oursOnly || pair.uncompressed)
 		tools.push({
 			tool: "cp",
 			name: `cp -r ${basename(src)}`,
@@ -174,7 +177,6 @@ export async function benchPair(pair, ctx) {
 			python: false,
 			out: join(ctx.outDir, `${pair.id}.cp`),
 		});
-	}
 	const results = await benchTools({
 		label: pair.id,
 		python: ctx.python,

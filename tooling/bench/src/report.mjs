@@ -105,12 +105,12 @@ export function toMarkdown(report) {
 		lines.push(
 			"## Scaling (our converter)",
 			"",
-			"| pair | size | s | MB/s | peak MB | ≤ 300 MB | verified |",
-			"| --- | ---: | ---: | ---: | ---: | :---: | :---: |",
+			"| pair | size | s | MB/s | peak MB | ≤ 300 MB | cp MB/s | ours ÷ cp | verified |",
+			"| --- | ---: | ---: | ---: | ---: | :---: | ---: | ---: | :---: |",
 		);
 		for (const x of report.scaling)
 			lines.push(
-				`| ${x.id} | ${size(x.arrayBytes)} | ${cell(x.ours, f1(x.ours.seconds), true)} | ${cell(x.ours, f0(x.ours.mbps))} | ${cell(x.ours, mb(x.ours.peakRssBytes))} | ${ok(x.ours.peakRssBytes === null ? null : x.ours.peakRssBytes <= TARGETS.peakRssBytes)} | ${ok(x.ours.verified)} |`,
+				`| ${x.id} | ${size(x.arrayBytes)} | ${cell(x.ours, f1(x.ours.seconds), true)} | ${cell(x.ours, f0(x.ours.mbps))} | ${cell(x.ours, mb(x.ours.peakRssBytes))} | ${ok(x.ours.peakRssBytes === null ? null : x.ours.peakRssBytes <= TARGETS.peakRssBytes)} | ${x.uncompressed && x.cp ? cell(x.cp, f0(x.cp.mbps)) : "–"} | ${x.uncompressed ? f2(x.ratioCp) : "–"} | ${ok(x.ours.verified)} |`,
 			);
 		lines.push(
 			"",
