@@ -7,6 +7,7 @@
 import { MalformedError } from "@arraystore/core";
 import type { ChunkPlan } from "./codec-plan.js";
 import {
+	decodeSyncInline,
 	type KernelCodec,
 	type KernelTask,
 	loadKernel,
@@ -47,6 +48,8 @@ export interface ChunkCodecOptions {
 /** The codec of one chunk shape. */
 export class ChunkCodec {
 	readonly chunkBytes: number;
+	/** The most bytes a chunk can take stored (bound of the whole chain's encoding). */
+	readonly encodedBound: number;
 	readonly #chain: readonly KernelCodec[];
 	readonly #limits: readonly number[];
 	readonly #pool: WorkerPool | null;
@@ -67,6 +70,7 @@ export class ChunkCodec {
 			n = grow(n, c);
 		}
 		this.#limits = limits;
+		this.encodedBound = n;
 		this.#pool = options.pool;
 		this.#inlineBytes = options.inlineBytes ?? INLINE_BYTES;
 	}
@@ -100,6 +104,40 @@ export class ChunkCodec {
 				? raw.length !== this.chunkBytes
 				: raw.length > this.chunkBytes
 		)
+			throw new MalformedError(
+				`chunk decodes to ${raw.length} bytes, expected ${this.chunkBytes}`,
+			);
+		return raw;
+	}
+
+	/**
+	 * {@link decode} for one small read: on the calling thread (no worker, no libuv trip) when
+	 * the chain has synchronous decoders, else inline on libuv's pool or the calling thread,
+	 * never queued behind a worker. With `want` ([from, to) of the decoded chunk), only those
+	 * bytes of the result are sure to be decoded (blosc frames skip the blocks outside).
+	 * @throws {MalformedError} corrupt data or a size other than the chunk's.
+	 */
+	async decodeNow(
+		encoded: Uint8Array,
+		want?: readonly [number, number],
+	): Promise<Uint8Array> {
+		if (this.#chain.length === 0 || !this.#exact) return this.decode(encoded);
+		const raw =
+			decodeSyncInline(
+				this.#chain,
+				encoded,
+				this.#limits,
+				this.#native,
+				want,
+			) ??
+			(await runInline({
+				op: "decode",
+				chain: this.#chain,
+				bytes: encoded,
+				limits: this.#limits,
+				native: this.#native,
+			}));
+		if (raw.length !== this.chunkBytes)
 			throw new MalformedError(
 				`chunk decodes to ${raw.length} bytes, expected ${this.chunkBytes}`,
 			);

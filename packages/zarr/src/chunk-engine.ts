@@ -25,7 +25,7 @@ import {
 	prod,
 	sameRegion,
 } from "./grid.js";
-import { pooledAlloc, releaseEncoded } from "./kernel.js";
+import { loadKernel, pooledAlloc, releaseEncoded } from "./kernel.js";
 import { type KeyedLock, runLimited } from "./lock.js";
 import type { ArrayMeta } from "./metadata.js";
 import {
@@ -52,6 +52,10 @@ export interface EngineContext {
 	/** Native codecs where they load (default true). */
 	readonly native?: boolean;
 }
+
+// Reads of at most this many chunks and decoded bytes take the small-read path (#readSmall).
+const SMALL_READ_CHUNKS = 4;
+const SMALL_READ_BYTES = 16 * 1024 * 1024;
 
 interface Shard {
 	readonly size: number;
@@ -118,38 +122,103 @@ export class ChunkEngine {
 			await readOnWorkers(this.#onWorkers(pool), region, out, signal);
 			return;
 		}
-		const tasks = [...gridCoords(chunkRanges(region, outer))].map(
-			(coords) => async () => {
-				if (meta.plan.shard) await this.#readShard(region, coords, dst, signal);
-				else {
-					const ov = overlap(region, outer, coords) as Region;
-					const enc = await this.#ctx.store.get(
-						this.#key(coords),
-						signal,
-						pooledAlloc(),
+		const ranges = chunkRanges(region, outer);
+		const count = ranges.reduce((a, [lo, hi]) => a * (hi - lo), 1);
+		if (
+			!meta.plan.shard &&
+			count > 0 &&
+			count <= SMALL_READ_CHUNKS &&
+			count * this.#codec.chunkBytes <= SMALL_READ_BYTES
+		) {
+			await this.#readSmall(region, ranges, dst, signal);
+			return;
+		}
+		const tasks = [...gridCoords(ranges)].map((coords) => async () => {
+			if (meta.plan.shard) await this.#readShard(region, coords, dst, signal);
+			else {
+				const ov = overlap(region, outer, coords) as Region;
+				const enc = await this.#ctx.store.get(
+					this.#key(coords),
+					signal,
+					pooledAlloc(),
+				);
+				try {
+					await this.#readUnit(
+						enc ?? null,
+						coords.map((c, d) => c * (outer[d] as number)),
+						ov,
+						dst(ov.start),
 					);
-					try {
-						await this.#readUnit(
-							enc ?? null,
-							coords.map((c, d) => c * (outer[d] as number)),
-							ov,
-							dst(ov.start),
-						);
-					} finally {
-						if (enc) releaseEncoded(enc);
-					}
+				} finally {
+					if (enc) releaseEncoded(enc);
 				}
-			},
-		);
+			}
+		});
 		await runLimited(tasks, this.#ctx.concurrency, signal);
 	}
 
-	// Copies the overlap `ov` of one encoded (inner) chunk at `origin` into `dst`.
+	// One small read (a few chunks, a slab): every chunk file is read with synchronous calls
+	// into a pooled buffer and decoded at once (on this thread when the chain allows), as
+	// tensorstore does, instead of four event-loop trips per file and a queue for the codec.
+	async #readSmall(
+		region: Region,
+		ranges: readonly (readonly [number, number])[],
+		dst: (pos: readonly number[]) => StridedView,
+		signal?: AbortSignal,
+	): Promise<void> {
+		const outer = this.#meta.chunkShape;
+		const store = this.#ctx.store;
+		await loadKernel();
+		const alloc = pooledAlloc();
+		const jobs: Promise<void>[] = [];
+		let stopped: { readonly err: unknown } | undefined;
+		try {
+			for (const coords of gridCoords(ranges)) {
+				signal?.throwIfAborted();
+				const ov = overlap(region, outer, coords) as Region;
+				const key = this.#key(coords);
+				const origin = coords.map((c, d) => c * (outer[d] as number));
+				const enc = alloc
+					? store.getSync(key, alloc, this.#codec.encodedBound)
+					: null;
+				jobs.push(
+					(async () => {
+						// null: a file too big for its chunk, read off the event loop (the
+						// decoder then reports it).
+						const got =
+							enc === null ? await store.get(key, signal, alloc) : enc;
+						try {
+							await this.#readUnit(
+								got ?? null,
+								origin,
+								ov,
+								dst(ov.start),
+								true,
+							);
+						} finally {
+							if (got) releaseEncoded(got);
+						}
+					})(),
+				);
+			}
+		} catch (err) {
+			stopped = { err };
+		}
+		// Every started chunk settles before the read answers (none writes into `out` later).
+		const settled = await Promise.allSettled(jobs);
+		if (stopped) throw stopped.err;
+		const failed = settled.find((r) => r.status === "rejected");
+		if (failed) throw failed.reason;
+	}
+
+	// Copies the overlap `ov` of one encoded (inner) chunk at `origin` into `dst`; `now`
+	// decodes without the worker queue (see ChunkCodec.decodeNow).
 	async #readUnit(
 		enc: Uint8Array | null,
 		origin: readonly number[],
 		ov: Region,
 		dst: StridedView,
+		now = false,
 	): Promise<void> {
 		const itemsize = this.#meta.dtype.itemsize;
 		if (enc === null) {
@@ -161,11 +230,25 @@ export class ChunkEngine {
 			);
 			return;
 		}
-		const raw = await this.#codec.decode(enc);
+		const base = offsetOf(ov.start, origin, this.#unitStrides);
+		// The bytes of the chunk the copy reads: [first element, last element].
+		const want: [number, number] = [
+			base * itemsize,
+			(offsetOf(
+				ov.start.map((s, d) => s + (ov.shape[d] as number) - 1),
+				origin,
+				this.#unitStrides,
+			) +
+				1) *
+				itemsize,
+		];
+		const raw = await (now
+			? this.#codec.decodeNow(enc, want)
+			: this.#codec.decode(enc));
 		copyElements(
 			{
 				bytes: raw,
-				base: offsetOf(ov.start, origin, this.#unitStrides),
+				base,
 				strides: this.#unitStrides,
 			},
 			dst,

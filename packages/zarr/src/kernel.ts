@@ -30,6 +30,18 @@ export interface CodecKernel {
 		limits: readonly number[],
 		native?: boolean,
 	): Promise<Uint8Array>;
+	/**
+	 * Decodes on the calling thread when every codec of the chain can (crc32c, native lz4,
+	 * blosc-lz4); null otherwise. With `want` ([from, to) decoded bytes), a blosc frame first in
+	 * the chain decodes only the blocks holding them (the rest of the result is undefined).
+	 */
+	decodeChainSync(
+		chain: readonly KernelCodec[],
+		bytes: Uint8Array,
+		limits: readonly number[],
+		native?: boolean,
+		want?: readonly [number, number],
+	): Uint8Array | null;
 	/** True when the chain's heavy work runs on libuv's thread pool (no worker needed). */
 	threadPoolChain(chain: readonly KernelCodec[], native?: boolean): boolean;
 	/** Which native codec modules loaded. */
@@ -84,6 +96,25 @@ export function releaseEncoded(bytes: Uint8Array): void {
 /** The kernel pool's allocator once the kernel is loaded (for chunk file reads). */
 export function pooledAlloc(): ((n: number) => Uint8Array) | undefined {
 	return loaded?.lend;
+}
+
+/**
+ * Decodes on the calling thread without waiting for anything, or answers null (kernel not
+ * loaded yet, or a codec of the chain without a synchronous decoder).
+ */
+export function decodeSyncInline(
+	chain: readonly KernelCodec[],
+	bytes: Uint8Array,
+	limits: readonly number[],
+	native: boolean,
+	want?: readonly [number, number],
+): Uint8Array | null {
+	if (!loaded) return null;
+	try {
+		return loaded.decodeChainSync(chain, bytes, limits, native, want);
+	} catch (err) {
+		throw kernelError(err, "decode");
+	}
 }
 
 /** Runs a task on the calling thread. */

@@ -4,6 +4,7 @@
  * metadata file; keys are validated so none can escape the store root.
  */
 import { randomBytes } from "node:crypto";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import {
 	mkdir,
 	open,
@@ -83,6 +84,44 @@ export class FsStore {
 		} catch (err) {
 			if (isMissing(err)) return undefined;
 			throw fromNodeError(err, { target: p, adapter: "zarr" });
+		}
+	}
+
+	/**
+	 * {@link get} with synchronous calls, into a buffer `alloc` lends: for one small read,
+	 * where the four event-loop trips of open/fstat/read/close cost more than the read.
+	 * Answers null, reading nothing, when the file holds more than `maxBytes` (the caller then
+	 * reads it with {@link get}, off the event loop).
+	 */
+	getSync(
+		key: string,
+		alloc: (n: number) => Uint8Array,
+		maxBytes: number,
+	): Uint8Array | undefined | null {
+		const p = this.path(key);
+		let fd: number;
+		try {
+			fd = openSync(p, "r");
+		} catch (err) {
+			if (isMissing(err)) return undefined;
+			throw fromNodeError(err, { target: p, adapter: "zarr" });
+		}
+		try {
+			const { size } = fstatSync(fd);
+			if (size > maxBytes) return null;
+			const out = alloc(size);
+			let got = 0;
+			while (got < size) {
+				const n = readSync(fd, out, got, size - got, got);
+				if (n === 0) break;
+				got += n;
+			}
+			return got === size ? out : out.subarray(0, got);
+		} catch (err) {
+			if (isMissing(err)) return undefined;
+			throw fromNodeError(err, { target: p, adapter: "zarr" });
+		} finally {
+			closeSync(fd);
 		}
 	}
 

@@ -21,6 +21,7 @@ import { give, take } from "./buffer-pool.mjs";
 import {
 	lz4BlockCompress,
 	lz4BlockDecompress,
+	lz4BlockDecompressSync,
 	nativeLz4,
 	nativeZstd,
 	zlibCompress,
@@ -225,12 +226,10 @@ function streamDecompressor(format) {
 	return null;
 }
 
-/**
- * Decodes one blosc frame into at most `limit` bytes, or answers null when this decoder does
- * not handle the frame's compressor or version (the caller then uses another decoder).
- * @throws {Error} malformed frames.
- */
-export async function bloscDecode(bytes, limit) {
+// Header checks of a frame to decode into at most `limit` bytes: `{ done }` when the frame
+// needs no decompressor (empty, stored), null when its compressor is not one we run, else
+// what both decoders need.
+function openFrame(bytes, limit) {
 	if (bytes.length < HEADER) throw new Error("blosc: truncated header");
 	const version = bytes[0];
 	const flags = bytes[2];
@@ -248,70 +247,130 @@ export async function bloscDecode(bytes, limit) {
 		throw new Error(
 			`blosc: header says ${nbytes} bytes, more than the ${limit} expected`,
 		);
-	if (nbytes === 0) return new Uint8Array(0);
+	if (nbytes === 0) return { done: new Uint8Array(0) };
 	if (bs === 0 || bs > limit || ts === 0)
 		throw new Error("blosc: bad block size or type size");
 	if (flags & MEMCPYED) {
 		if (nbytes + HEADER !== cbytes)
 			throw new Error("blosc: stored size does not match the header");
-		return bytes.slice(HEADER, HEADER + nbytes);
+		return { done: bytes.slice(HEADER, HEADER + nbytes) };
 	}
-	const decompress = streamDecompressor(flags >> 5);
-	if (decompress === null) return null;
 	const nblocks = Math.ceil(nbytes / bs);
 	if (nblocks > Math.floor((cbytes - HEADER) / 4))
 		throw new Error("blosc: block offsets exceed the frame");
-	const geometry = { nbytes, bs, ts, cbytes, dontSplit: flags & DONT_SPLIT };
-	const doShuffle = flags & DOSHUFFLE && ts > 1;
-	const doBit = flags & DOBITSHUFFLE;
-	const out = take(nbytes);
+	return {
+		format: flags >> 5,
+		geometry: { nbytes, bs, ts, cbytes, dontSplit: flags & DONT_SPLIT },
+		doShuffle: flags & DOSHUFFLE && ts > 1,
+		doBit: flags & DOBITSHUFFLE,
+		nblocks,
+	};
+}
+
+// Undoes the shuffle of blocks `first` to `last` from `tmp` into `out`.
+function unshuffleBlocks(tmp, out, f, first = 0, last = f.nblocks - 1) {
+	const { nbytes, bs, ts } = f.geometry;
+	for (let j = first; j <= last; j++) {
+		const lo = j * bs;
+		const hi = Math.min(nbytes, lo + bs);
+		const src = tmp.subarray(lo, hi);
+		const dst = out.subarray(lo, hi);
+		if (f.doShuffle) byteUnshuffle(src, dst, ts);
+		else if (hi - lo >= ts) bitUnshuffle(src, dst, ts);
+		else dst.set(src);
+	}
+}
+
+function checkSplit(b, dst) {
+	if (b.length !== dst.length)
+		throw new Error(
+			`blosc: split decodes to ${b.length} bytes, not ${dst.length}`,
+		);
+	dst.set(b);
+}
+
+/**
+ * Decodes one blosc frame into at most `limit` bytes, or answers null when this decoder does
+ * not handle the frame's compressor or version (the caller then uses another decoder).
+ * @throws {Error} malformed frames.
+ */
+export async function bloscDecode(bytes, limit) {
+	const f = openFrame(bytes, limit);
+	if (f === null || f.done) return f?.done ?? null;
+	const decompress = streamDecompressor(f.format);
+	if (decompress === null) return null;
+	const out = take(f.geometry.nbytes);
 	// Splits land in `tmp` when the block is shuffled, straight in `out` otherwise.
-	const tmp = doShuffle || doBit ? take(nbytes) : out;
+	const tmp = f.doShuffle || f.doBit ? take(f.geometry.nbytes) : out;
 	try {
-		const packed = placeSplits(bytes, tmp, geometry);
+		const packed = placeSplits(bytes, tmp, f.geometry);
 		// zstd splits the native decoder may not take (see zstdRoute): another decoder.
-		if (flags >> 5 === 4) {
+		if (f.format === 4) {
 			const routes = packed.map(({ src, dst }) => zstdRoute(src, dst.length));
 			if (routes.includes("refuse"))
 				throw new Error("blosc: a zstd split declares more than its size");
 			if (routes.includes("fallback")) return null;
 		}
 		const jobs = packed.map(({ src, dst }) =>
-			decompress(src, dst.length).then((b) => {
-				if (b.length !== dst.length)
-					throw new Error(
-						`blosc: split decodes to ${b.length} bytes, not ${dst.length}`,
-					);
-				dst.set(b);
-			}),
+			decompress(src, dst.length).then((b) => checkSplit(b, dst)),
 		);
 		// Settle every job before failing, so none writes into a buffer after we return.
 		const settled = await Promise.allSettled(jobs);
 		const failed = settled.find((r) => r.status === "rejected");
 		if (failed) throw failed.reason;
-		if (tmp !== out) {
-			for (let j = 0; j < nblocks; j++) {
-				const lo = j * bs;
-				const hi = Math.min(nbytes, lo + bs);
-				const src = tmp.subarray(lo, hi);
-				const dst = out.subarray(lo, hi);
-				if (doShuffle) byteUnshuffle(src, dst, ts);
-				else if (hi - lo >= ts) bitUnshuffle(src, dst, ts);
-				else dst.set(src);
-			}
-		}
+		if (tmp !== out) unshuffleBlocks(tmp, out, f);
 		return out;
 	} finally {
 		if (tmp !== out) give(tmp);
 	}
 }
 
+/**
+ * {@link bloscDecode} on the calling thread, for one small read where a trip to libuv's
+ * thread pool per split costs more than the split itself: LZ4 frames (and stored or empty
+ * ones) only; null for anything else (the caller then decodes asynchronously).
+ * With `want` ([from, to) decoded bytes), only the blocks holding those bytes are decoded
+ * (blosc frames index their blocks): the rest of the result is undefined.
+ * @throws {Error} malformed frames.
+ */
+export function bloscDecodeSync(bytes, limit, want) {
+	const f = openFrame(bytes, limit);
+	if (f === null || f.done) return f?.done ?? null;
+	if (f.format !== 1 || nativeLz4() === null) return null;
+	const { nbytes, bs } = f.geometry;
+	let first = 0;
+	let last = f.nblocks - 1;
+	if (want && want[0] < want[1]) {
+		first = Math.max(0, Math.min(last, Math.floor(want[0] / bs)));
+		last = Math.max(first, Math.min(last, Math.floor((want[1] - 1) / bs)));
+	}
+	const out = take(nbytes);
+	const tmp = f.doShuffle || f.doBit ? take(nbytes) : out;
+	try {
+		for (const { src, dst } of placeSplits(bytes, tmp, f.geometry, first, last))
+			checkSplit(lz4BlockDecompressSync(src, dst.length), dst);
+		if (tmp !== out) unshuffleBlocks(tmp, out, f, first, last);
+		return out;
+	} catch (err) {
+		give(out);
+		throw err;
+	} finally {
+		if (tmp !== out) give(tmp);
+	}
+}
+
 // Reads the block offsets and split sizes of a frame: stored splits are copied into `tmp`
-// now, compressed ones come back as `{ src, dst }` for the decoder.
-function placeSplits(bytes, tmp, { nbytes, bs, ts, cbytes, dontSplit }) {
-	const nblocks = Math.ceil(nbytes / bs);
+// now, compressed ones come back as `{ src, dst }` for the decoder. Only blocks `first` to
+// `last` (inclusive; default all) are placed.
+function placeSplits(
+	bytes,
+	tmp,
+	{ nbytes, bs, ts, cbytes, dontSplit },
+	first = 0,
+	last = Math.ceil(nbytes / bs) - 1,
+) {
 	const packed = [];
-	for (let j = 0; j < nblocks; j++) {
+	for (let j = first; j <= last; j++) {
 		const lo = j * bs;
 		const bsize = Math.min(bs, nbytes - lo);
 		const leftover = bsize < bs;

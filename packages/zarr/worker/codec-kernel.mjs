@@ -12,11 +12,17 @@
 // gzip/zlib run on node:zlib's thread pool with an output cap on decode; crc32c gains an
 // encoder and checks the checksum on decode.
 import { registry } from "zarrita";
-import { bloscDecode, bloscEncode, bloscEncodes } from "./blosc-frame.mjs";
+import {
+	bloscDecode,
+	bloscDecodeSync,
+	bloscEncode,
+	bloscEncodes,
+} from "./blosc-frame.mjs";
 import { give, take } from "./buffer-pool.mjs";
 import {
 	lz4Compress,
 	lz4Decompress,
+	lz4DecompressSync,
 	nativeLz4,
 	nativeZstd,
 	zlibCompress,
@@ -470,6 +476,63 @@ export async function decodeChain(chain, bytes, limits, native = true) {
 		}
 		if (!(b instanceof Uint8Array))
 			b = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+		if (b.length > limit)
+			throw new KernelError(
+				"malformed",
+				`${spec.id}: decoded ${b.length} bytes, more than the ${limit} expected`,
+			);
+	}
+	return b;
+}
+
+// One codec's decode on the calling thread, or null when it has none here.
+function decodeOneSync(spec, bytes, limit, native, want) {
+	switch (spec.id) {
+		case "crc32c":
+			return Crc32cCodec.fromConfig().decode(bytes);
+		case "lz4": {
+			if (!native || nativeLz4() === null) return null;
+			const out = lz4DecompressSync(bytes);
+			if (out.length !== u32(bytes, 0))
+				throw new KernelError("malformed", "lz4: decoded size differs");
+			return out;
+		}
+		case "blosc":
+			return native ? bloscDecodeSync(bytes, limit, want) : null;
+		default:
+			return null;
+	}
+}
+
+/**
+ * {@link decodeChain} on the calling thread for chains of crc32c, native lz4 and blosc-lz4
+ * (one small read: a thread-pool trip per split would cost more than the split), or null
+ * when a codec of the chain (or a frame's compressor) has no synchronous decoder here.
+ * `want` ([from, to) of the decoded chunk) lets the first codec (a blosc frame) decode only
+ * the blocks holding those bytes: the rest of the result is then undefined.
+ */
+export function decodeChainSync(chain, bytes, limits, native = true, want) {
+	let b = bytes;
+	for (let i = chain.length - 1; i >= 0; i--) {
+		const spec = chain[i];
+		const limit = limits[i];
+		precheck(spec.id, b, limit);
+		let next;
+		try {
+			next = decodeOneSync(spec, b, limit, native, i === 0 ? want : undefined);
+		} catch (err) {
+			if (err instanceof KernelError) throw err;
+			throw new KernelError(
+				"malformed",
+				`${spec.id}: ${err?.message ?? String(err)}`,
+			);
+		}
+		if (next === null) {
+			if (b !== bytes) give(b);
+			return null;
+		}
+		if (b !== bytes && next.buffer !== b.buffer) give(b);
+		b = next;
 		if (b.length > limit)
 			throw new KernelError(
 				"malformed",
