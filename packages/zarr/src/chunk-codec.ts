@@ -114,7 +114,8 @@ export class ChunkCodec {
 	 * {@link decode} for one small read: on the calling thread (no worker, no libuv trip) when
 	 * the chain has synchronous decoders, else inline on libuv's pool or the calling thread,
 	 * never queued behind a worker. With `want` ([from, to) of the decoded chunk), only those
-	 * bytes of the result are sure to be decoded (blosc frames skip the blocks outside).
+	 * bytes of the result are sure to be decoded (blosc frames skip the blocks outside, zstd
+	 * frames stop after the block holding the last one: the result may be shorter).
 	 * @throws {MalformedError} corrupt data or a size other than the chunk's.
 	 */
 	async decodeNow(
@@ -136,8 +137,11 @@ export class ChunkCodec {
 				bytes: encoded,
 				limits: this.#limits,
 				native: this.#native,
+				...(want ? { upTo: want[1] } : {}),
 			}));
-		if (raw.length !== this.chunkBytes)
+		// A zstd chunk may stop after the wanted bytes (the rest is not decoded).
+		const short = want !== undefined && raw.length < this.chunkBytes;
+		if (short ? raw.length < (want?.[1] ?? 0) : raw.length !== this.chunkBytes)
 			throw new MalformedError(
 				`chunk decodes to ${raw.length} bytes, expected ${this.chunkBytes}`,
 			);

@@ -23,12 +23,16 @@ export interface CodecKernel {
 		bytes: Uint8Array,
 		native?: boolean,
 	): Promise<Uint8Array>;
-	/** `limits[i]` caps the decoded size of codec i. */
+	/**
+	 * `limits[i]` caps the decoded size of codec i. With `upTo`, the result may hold only the
+	 * first `upTo` (or more) bytes when the first codec can stop early (zstd).
+	 */
 	decodeChain(
 		chain: readonly KernelCodec[],
 		bytes: Uint8Array,
 		limits: readonly number[],
 		native?: boolean,
+		upTo?: number,
 	): Promise<Uint8Array>;
 	/**
 	 * Decodes on the calling thread when every codec of the chain can (crc32c, native lz4,
@@ -61,6 +65,8 @@ export interface KernelTask {
 	readonly limits?: readonly number[];
 	/** Use the native codecs where they load (default true). */
 	readonly native?: boolean;
+	/** Decode: only the first this many bytes are wanted (see `decodeChain`). */
+	readonly upTo?: number;
 }
 
 // The kernel lives outside src/ so the same relative URL works from src/*.ts and dist/*.js.
@@ -124,7 +130,13 @@ export async function runInline(task: KernelTask): Promise<Uint8Array> {
 		const native = task.native ?? true;
 		return task.op === "encode"
 			? await k.encodeChain(task.chain, task.bytes, native)
-			: await k.decodeChain(task.chain, task.bytes, task.limits ?? [], native);
+			: await k.decodeChain(
+					task.chain,
+					task.bytes,
+					task.limits ?? [],
+					native,
+					task.upTo,
+				);
 	} catch (err) {
 		throw kernelError(err, task.op);
 	}

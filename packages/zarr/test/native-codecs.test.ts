@@ -310,6 +310,38 @@ describe.skipIf(!hasNumcodecs)("zarr: zstd and lz4 against numcodecs", () => {
 		expect(nofcs).toBeGreaterThan(10);
 	});
 
+	it("decodes the first bytes of numcodecs' frames, stopping early where the blocks allow", async () => {
+		let cut = 0;
+		for (const c of cases) {
+			if (c.id !== "zstd") continue;
+			const want = Buffer.from(raw.get(c.name) as Uint8Array);
+			for (const f of [
+				await file(`${c.name}.theirs`),
+				await file(`${c.name}.nofcs`),
+			]) {
+				for (const upTo of [1, c.bytes >> 3, c.bytes >> 1, c.bytes - 1]) {
+					if (upTo < 1) continue;
+					const got = await kernel.decodeChain(
+						[spec(c)],
+						f,
+						[c.bytes],
+						true,
+						upTo,
+					);
+					const at = `${c.name} upTo=${upTo}`;
+					expect(got.length, at).toBeGreaterThanOrEqual(upTo);
+					expect(got.length, at).toBeLessThanOrEqual(c.bytes);
+					expect(
+						Buffer.from(got).equals(want.subarray(0, got.length)),
+						at,
+					).toBe(true);
+					if (got.length < c.bytes) cut++;
+				}
+			}
+		}
+		expect(cut).toBeGreaterThan(4);
+	});
+
 	it("writes frames numcodecs decodes, content size declared", async () => {
 		for (const c of cases) {
 			const ours = await kernel.encodeChain(

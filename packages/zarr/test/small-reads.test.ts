@@ -23,7 +23,8 @@ const CHUNKS = [128, 512];
 // Columns 512.. are written (chunk column 0 stays missing: fill 1.5). tensorstore writes the
 // "zarr3" arrays; numcodecs writes the others chunk by chunk (blosc with 64 KiB blocks, four a
 // chunk, which tensorstore does not make at this size). Answers the sha256 of the C-order bytes
-// of the whole array as tensorstore reads it back (numpy for lz4, which tensorstore lacks).
+// of the whole array as tensorstore reads it back (numpy for lz4 and zstd checksums, which
+// tensorstore does not read).
 const WRITE = `
 import tensorstore as ts, numpy as np, hashlib, json, os
 import numcodecs
@@ -51,7 +52,8 @@ for c in INPUT:
                     chunk = chunk.T.copy()
                 with open(os.path.join(path, f"{i}.{j}"), "wb") as f:
                     f.write(codec.encode(chunk))
-    if c["metadata"].get("compressor", {}).get("id") == "lz4":
+    comp = c["metadata"].get("compressor") or {}
+    if comp.get("id") == "lz4" or comp.get("checksum"):
         full = a.copy()
         full[:, :512] = 1.5
     else:
@@ -126,6 +128,11 @@ const CASES = [
 		name: "v2-blosc-zstd",
 		driver: "numcodecs",
 		metadata: v2(blosc("zstd", 1), "C"),
+	},
+	{
+		name: "v2-zstd-checksum",
+		driver: "numcodecs",
+		metadata: v2({ id: "zstd", level: 1, checksum: true }, "C"),
 	},
 	{
 		name: "v2-lz4",

@@ -30,6 +30,7 @@ import {
 	zstdCompress,
 	zstdDecompress,
 } from "./native-codecs.mjs";
+import { frameHeader, framePrefix } from "./zstd-frame.mjs";
 
 /** An error the TypeScript side maps to a typed error (`kind`: malformed | unsupported). */
 class KernelError extends Error {
@@ -187,6 +188,32 @@ class NativeZstd {
 		const out =
 			nativeZstd() === null ? null : await zstdDecompress(bytes, limit);
 		return out ?? (await this.#fallback()).decode(bytes);
+	}
+	// At least the first `upTo` decoded bytes (maybe all): the frame cut after the block that
+	// holds byte upTo - 1, so the decoder stops there; the whole frame when the cut comes
+	// short (or saves nothing).
+	async decodePrefix(bytes, limit, upTo) {
+		if (nativeZstd() === null || upTo > limit - (limit >> 3))
+			return this.decodeLimited(bytes, limit);
+		const h = frameHeader(bytes, 0);
+		if (h !== null && h.fcs > limit)
+			throw new KernelError(
+				"malformed",
+				`zstd: frames declare more than the ${limit} bytes expected`,
+			);
+		const cut = framePrefix(bytes, upTo, take);
+		if (cut === null) return this.decodeLimited(bytes, limit);
+		let out;
+		try {
+			out = await zstdDecompress(cut, limit);
+		} catch {
+			// A frame the cut does not decode: the whole frame decides (and reports).
+			out = null;
+		} finally {
+			give(cut);
+		}
+		if (out !== null && out.length >= upTo) return out;
+		return this.decodeLimited(bytes, limit);
 	}
 }
 
@@ -454,9 +481,11 @@ function precheck(id, bytes, limit) {
 
 /**
  * Decodes `bytes` through `chain` (last codec first). `limits[i]` caps the output of codec i
- * (its input size on encode): decoders never allocate more than that from a header.
+ * (its input size on encode): decoders never allocate more than that from a header. With
+ * `upTo`, the result may stop after its first `upTo` bytes when the first codec can stop
+ * early (zstd): the rest is not decoded.
  */
-export async function decodeChain(chain, bytes, limits, native = true) {
+export async function decodeChain(chain, bytes, limits, native = true, upTo) {
 	let b = bytes;
 	for (let i = chain.length - 1; i >= 0; i--) {
 		const spec = chain[i];
@@ -464,9 +493,11 @@ export async function decodeChain(chain, bytes, limits, native = true) {
 		precheck(spec.id, b, limit);
 		const codec = await codecFor(spec, native);
 		try {
-			b = await (codec.decodeLimited
-				? codec.decodeLimited(b, limit)
-				: codec.decode(b));
+			b = await (i === 0 && upTo !== undefined && codec.decodePrefix
+				? codec.decodePrefix(b, limit, upTo)
+				: codec.decodeLimited
+					? codec.decodeLimited(b, limit)
+					: codec.decode(b));
 		} catch (err) {
 			if (err instanceof KernelError) throw err;
 			throw new KernelError(
@@ -547,5 +578,5 @@ export function runTask(task) {
 	const native = task.native ?? true;
 	return task.op === "encode"
 		? encodeChain(task.chain, task.bytes, native)
-		: decodeChain(task.chain, task.bytes, task.limits, native);
+		: decodeChain(task.chain, task.bytes, task.limits, native, task.upTo);
 }

@@ -131,3 +131,76 @@ export function withContentSize(frame, size, alloc = (n) => new Uint8Array(n)) {
 	out.set(frame.subarray(h.headerEnd), h.headerEnd + len);
 	return out;
 }
+
+/**
+ * The start of `b` (exactly one zstd frame) as a frame of its own, ending with the block that
+ * likely holds decoded byte `upTo - 1`: a decoder then stops there. Compressed blocks do not
+ * state their decoded size; with the frame's content size, each is taken to decode to its
+ * share of it by compressed size (plus a margin), else to the full block size. The prefix's
+ * decoded bytes are the first bytes of the whole frame's, maybe fewer than `upTo` when the
+ * guess was wrong: the caller checks. Null when cutting saves nothing or `b` is not one
+ * well-formed frame.
+ */
+export function framePrefix(b, upTo, alloc = (n) => new Uint8Array(n)) {
+	const h = frameHeader(b, 0);
+	if (h === null || h.windowSize <= 0) return null;
+	const blockMax = Math.min(h.windowSize, BLOCK_MAX);
+	// Block headers: start, type, size (compressed size, or decoded size of raw and RLE).
+	const blocks = [];
+	let pos = h.headerEnd;
+	let exact = 0;
+	let packed = 0;
+	for (;;) {
+		if (pos + 3 > b.length) return null;
+		const bh = b[pos] | (b[pos + 1] << 8) | (b[pos + 2] << 16);
+		const type = (bh >> 1) & 3;
+		const size = bh >>> 3;
+		blocks.push({ start: pos, type, size });
+		pos += 3;
+		if (type === 0 || type === 2) pos += size;
+		else if (type === 1) pos += 1;
+		else return null;
+		if (pos > b.length || (type === 2 && size > blockMax)) return null;
+		if (type === 2) packed += size;
+		else exact += size;
+		if (bh & 1) break;
+	}
+	if (h.checksum) pos += 4;
+	if (pos !== b.length) return null;
+	const ratio = h.fcs > exact && packed > 0 ? (h.fcs - exact) / packed : 0;
+	const target = upTo + (upTo >> 4) + 4096;
+	let decoded = 0;
+	let last = -1;
+	for (let i = 0; i < blocks.length - 1; i++) {
+		const k = blocks[i];
+		decoded +=
+			k.type === 2
+				? ratio > 0
+					? Math.min(blockMax, k.size * ratio)
+					: blockMax
+				: k.size;
+		if (decoded >= target) {
+			last = i;
+			break;
+		}
+	}
+	if (last < 0) return null;
+	const cut = blocks[last];
+	const end = cut.start + 3 + (cut.type === 1 ? 1 : cut.size);
+	// New header: no content size, no checksum, not single-segment (a window descriptor of at
+	// least the frame's window instead), the same dictionary id.
+	const dictLen = [0, 1, 2, 4][h.fhd & 3];
+	const dictAt = 5 + ((h.fhd >> 5) & 1 ? 0 : 1);
+	const exp = Math.max(0, Math.ceil(Math.log2(h.windowSize)) - 10);
+	if (exp > 31) return null;
+	const head = 6 + dictLen;
+	const out = alloc(head + (end - h.headerEnd));
+	out.set(b.subarray(0, 4), 0);
+	out[4] = h.fhd & 0x03;
+	out[5] = exp << 3;
+	out.set(b.subarray(dictAt, dictAt + dictLen), 6);
+	out.set(b.subarray(h.headerEnd, end), head);
+	// The cut block is the last one now.
+	out[head + (cut.start - h.headerEnd)] |= 1;
+	return out;
+}
