@@ -173,10 +173,13 @@ export async function writeBatches(
 	const shared = sharedBox(bytes);
 	const itemBytes =
 		layout.chunkBytes * (layout.shard ? (items[0]?.bases?.length ?? 1) : 1);
+	// Shards: two a batch at least, so a worker's lanes run on into the next shard instead of
+	// waiting at the end of each (worker/chunk-writer.mjs).
+	const atLeast = layout.shard ? 2 : 1;
 	const per = Math.max(
 		1,
 		Math.min(
-			Math.floor(BATCH_BYTES / Math.max(1, itemBytes)),
+			Math.max(atLeast, Math.floor(BATCH_BYTES / Math.max(1, itemBytes))),
 			Math.ceil(items.length / pool.size),
 		),
 	);

@@ -291,6 +291,44 @@ describe("zarr: worker write failures", () => {
 		expect(names).toContain("0.0");
 	});
 
+	it("reports an unwritable shard as a typed error and leaves no temporary file", async () => {
+		await using tmp = await tempDir("zarr-ww-");
+		const d = await create(
+			tmp,
+			"es.zarr",
+			3,
+			"C",
+			[32, 32],
+			[
+				{
+					name: "sharding_indexed",
+					config: { chunk_shape: [16, 16], codecs: [{ name: "zstd" }] },
+				},
+			],
+		);
+		// A non-empty directory where shard 1/1 goes: the rename over it fails.
+		const blocker = join(tmp.join("es.zarr"), "c", "1", "1");
+		await mkdir(blocker, { recursive: true });
+		await writeFile(join(blocker, "x"), "x");
+		const err = await d
+			.write?.(
+				{ start: [0, 0], shape: [ROWS, COLS] },
+				box(values(ROWS * COLS, 5), true),
+			)
+			.then(
+				() => undefined,
+				(e: unknown) => e,
+			);
+		await d.close();
+		expect(isArrayStoreError(err), String(err)).toBe(true);
+		expect((err as { code: string }).code).toBe("IO_ERROR");
+		const names = (
+			await readdir(join(tmp.join("es.zarr"), "c"), { recursive: true })
+		).map(String);
+		expect(names.filter((n) => n.includes("partial"))).toEqual([]);
+		expect(names).toContain("0/0");
+	});
+
 	it("stops an aborted write between batches, leaving whole chunk files only", async () => {
 		await using tmp = await tempDir("zarr-ww-");
 		const d = await create(tmp, "x.zarr", 3, "C", [16, 32], [{ name: "zstd" }]);

@@ -23,6 +23,8 @@ import { crc32c, encodeChain } from "./codec-kernel.mjs";
 // Chunks of one batch encoded at once: one encodes on libuv's pool while the other is copied
 // out or written.
 const LANES = 2;
+// Sharded writes: one more, so a lane's chunk is always compressing while a shard is written.
+const SHARD_LANES = 4;
 const EMPTY = 0xffffffffffffffffn;
 
 // Per-thread scratch buffers (one per lane), reused while the chunk size stays the same; ones
@@ -210,8 +212,8 @@ async function encodeOne(msg, src, lane, base) {
 	return encodeChain(msg.chain, raw, msg.native ?? true);
 }
 
-// Runs `fn(i, lane)` for i in [0, n) on LANES lanes; the first failure wins after all settle.
-export async function lanes(n, fn) {
+// Runs `fn(i, lane)` for i in [0, n) on `width` lanes; the first failure wins after all settle.
+export async function lanes(n, fn, width = LANES) {
 	let next = 0;
 	let failure;
 	const lane = async (l) => {
@@ -225,7 +227,7 @@ export async function lanes(n, fn) {
 		}
 	};
 	await Promise.all(
-		Array.from({ length: Math.min(LANES, n) }, (_, l) => lane(l)),
+		Array.from({ length: Math.min(width, n) }, (_, l) => lane(l)),
 	);
 	if (failure) throw failure.err;
 }
@@ -270,32 +272,52 @@ function shardIndex(shard, parts, dataStart) {
 	return index;
 }
 
+// Every chunk of every shard of the batch goes through the same lanes (no wait at the end of
+// each shard), and a shard is put together and written as soon as its last chunk is encoded:
+// while this thread writes one shard, libuv's pool keeps compressing chunks of the next.
 async function writeShards(msg, src, results) {
 	const shard = msg.shard;
-	for (let s = 0; s < msg.items.length; s++) {
+	const jobs = [];
+	for (let s = 0; s < msg.items.length; s++)
+		for (let k = 0; k < msg.items[s].bases.length; k++) jobs.push([s, k]);
+	const parts = msg.items.map((it) => new Array(it.bases.length).fill(null));
+	const left = msg.items.map((it) => it.bases.length);
+	const finish = (s) => {
 		const item = msg.items[s];
-		const parts = new Array(item.bases.length).fill(null);
+		const mine = parts[s];
 		try {
-			await lanes(item.bases.length, async (k, l) => {
-				let enc = await encodeOne(msg, src, l, item.bases[k]);
-				// A codec-less chain hands back the scratch buffer itself: keep a copy.
-				if (enc && enc.buffer === scratch[l]?.buffer) enc = enc.slice();
-				parts[k] = enc;
-			});
-			if (parts.every((p) => p === null)) {
+			if (mine.every((p) => p === null)) {
 				remove(item.path);
 				results[s] = -1;
-				continue;
+				return;
 			}
-			const ib = parts.length * 16 + (shard.crc ? 4 : 0);
+			const ib = mine.length * 16 + (shard.crc ? 4 : 0);
 			const atStart = shard.indexLocation === "start";
-			const index = shardIndex(shard, parts, atStart ? ib : 0);
-			const data = parts.filter((p) => p !== null);
+			const index = shardIndex(shard, mine, atStart ? ib : 0);
+			const data = mine.filter((p) => p !== null);
 			writeAtomic(item.path, atStart ? [index, ...data] : [...data, index]);
 			results[s] = data.reduce((n, p) => n + p.length, ib);
 		} finally {
-			for (const p of parts) if (p) give(p);
+			for (const p of mine) if (p) give(p);
+			parts[s] = null;
 		}
+	};
+	try {
+		await lanes(
+			jobs.length,
+			async (j, l) => {
+				const [s, k] = jobs[j];
+				let enc = await encodeOne(msg, src, l, msg.items[s].bases[k]);
+				// A codec-less chain hands back the scratch buffer itself: keep a copy.
+				if (enc && enc.buffer === scratch[l]?.buffer) enc = enc.slice();
+				parts[s][k] = enc;
+				if (--left[s] === 0) finish(s);
+			},
+			SHARD_LANES,
+		);
+	} finally {
+		// Shards left unfinished by a failure give their encoded chunks back.
+		for (const mine of parts) if (mine) for (const p of mine) if (p) give(p);
 	}
 }
 
