@@ -24,7 +24,7 @@ import { crc32c, encodeChain } from "./codec-kernel.mjs";
 // out or written.
 const LANES = 2;
 // Sharded writes: one more, so a lane's chunk is always compressing while a shard is written.
-const SHARD_LANES = 4;
+const SHARD_LANES = 3;
 const EMPTY = 0xffffffffffffffffn;
 
 // Per-thread scratch buffers (one per lane), reused while the chunk size stays the same; ones
