@@ -112,8 +112,8 @@ export class ChunkCodec {
 
 	/**
 	 * {@link decode} for one small read: on the calling thread (no worker, no libuv trip) when
-	 * the chain has synchronous decoders, else inline on libuv's pool or the calling thread,
-	 * never queued behind a worker. With `want` ([from, to) of the decoded chunk), only those
+	 * the chain has synchronous decoders (crc32c, lz4), else inline on libuv's pool (blosc
+	 * splits in parallel) or the calling thread, never queued behind a worker. With `want` ([from, to) of the decoded chunk), only those
 	 * bytes of the result are sure to be decoded (blosc frames skip the blocks outside, zstd
 	 * frames stop after the block holding the last one: the result may be shorter).
 	 * @throws {MalformedError} corrupt data or a size other than the chunk's.
@@ -124,20 +124,14 @@ export class ChunkCodec {
 	): Promise<Uint8Array> {
 		if (this.#chain.length === 0 || !this.#exact) return this.decode(encoded);
 		const raw =
-			decodeSyncInline(
-				this.#chain,
-				encoded,
-				this.#limits,
-				this.#native,
-				want,
-			) ??
+			decodeSyncInline(this.#chain, encoded, this.#limits, this.#native) ??
 			(await runInline({
 				op: "decode",
 				chain: this.#chain,
 				bytes: encoded,
 				limits: this.#limits,
 				native: this.#native,
-				...(want ? { upTo: want[1] } : {}),
+				...(want ? { want } : {}),
 			}));
 		// A zstd chunk may stop after the wanted bytes (the rest is not decoded).
 		const short = want !== undefined && raw.length < this.chunkBytes;

@@ -24,27 +24,26 @@ export interface CodecKernel {
 		native?: boolean,
 	): Promise<Uint8Array>;
 	/**
-	 * `limits[i]` caps the decoded size of codec i. With `upTo`, the result may hold only the
-	 * first `upTo` (or more) bytes when the first codec can stop early (zstd).
+	 * `limits[i]` caps the decoded size of codec i. With `want` ([from, to) decoded bytes), the
+	 * first codec may decode only part: zstd stops after the block holding byte to - 1 (the
+	 * result may be shorter), blosc decodes only the blocks holding the range.
 	 */
 	decodeChain(
 		chain: readonly KernelCodec[],
 		bytes: Uint8Array,
 		limits: readonly number[],
 		native?: boolean,
-		upTo?: number,
+		want?: readonly [number, number],
 	): Promise<Uint8Array>;
 	/**
-	 * Decodes on the calling thread when every codec of the chain can (crc32c, native lz4,
-	 * blosc-lz4); null otherwise. With `want` ([from, to) decoded bytes), a blosc frame first in
-	 * the chain decodes only the blocks holding them (the rest of the result is undefined).
+	 * Decodes on the calling thread when every codec of the chain can (crc32c, native lz4);
+	 * null otherwise.
 	 */
 	decodeChainSync(
 		chain: readonly KernelCodec[],
 		bytes: Uint8Array,
 		limits: readonly number[],
 		native?: boolean,
-		want?: readonly [number, number],
 	): Uint8Array | null;
 	/** True when the chain's heavy work runs on libuv's thread pool (no worker needed). */
 	threadPoolChain(chain: readonly KernelCodec[], native?: boolean): boolean;
@@ -65,8 +64,8 @@ export interface KernelTask {
 	readonly limits?: readonly number[];
 	/** Use the native codecs where they load (default true). */
 	readonly native?: boolean;
-	/** Decode: only the first this many bytes are wanted (see `decodeChain`). */
-	readonly upTo?: number;
+	/** Decode: only these decoded bytes, [from, to), are wanted (see `decodeChain`). */
+	readonly want?: readonly [number, number];
 }
 
 // The kernel lives outside src/ so the same relative URL works from src/*.ts and dist/*.js.
@@ -113,11 +112,10 @@ export function decodeSyncInline(
 	bytes: Uint8Array,
 	limits: readonly number[],
 	native: boolean,
-	want?: readonly [number, number],
 ): Uint8Array | null {
 	if (!loaded) return null;
 	try {
-		return loaded.decodeChainSync(chain, bytes, limits, native, want);
+		return loaded.decodeChainSync(chain, bytes, limits, native);
 	} catch (err) {
 		throw kernelError(err, "decode");
 	}
@@ -135,7 +133,7 @@ export async function runInline(task: KernelTask): Promise<Uint8Array> {
 					task.bytes,
 					task.limits ?? [],
 					native,
-					task.upTo,
+					task.want,
 				);
 	} catch (err) {
 		throw kernelError(err, task.op);

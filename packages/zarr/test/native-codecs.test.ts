@@ -321,13 +321,10 @@ describe.skipIf(!hasNumcodecs)("zarr: zstd and lz4 against numcodecs", () => {
 			]) {
 				for (const upTo of [1, c.bytes >> 3, c.bytes >> 1, c.bytes - 1]) {
 					if (upTo < 1) continue;
-					const got = await kernel.decodeChain(
-						[spec(c)],
-						f,
-						[c.bytes],
-						true,
+					const got = await kernel.decodeChain([spec(c)], f, [c.bytes], true, [
+						0,
 						upTo,
-					);
+					]);
 					const at = `${c.name} upTo=${upTo}`;
 					expect(got.length, at).toBeGreaterThanOrEqual(upTo);
 					expect(got.length, at).toBeLessThanOrEqual(c.bytes);

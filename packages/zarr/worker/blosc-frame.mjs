@@ -21,7 +21,6 @@ import { give, take } from "./buffer-pool.mjs";
 import {
 	lz4BlockCompress,
 	lz4BlockDecompress,
-	lz4BlockDecompressSync,
 	nativeLz4,
 	nativeZstd,
 	zlibCompress,
@@ -267,6 +266,18 @@ function openFrame(bytes, limit) {
 	};
 }
 
+// The first and last block holding decoded bytes [want[0], want[1]) (all blocks without).
+function blockRange(f, want) {
+	const bs = f.geometry.bs;
+	let first = 0;
+	let last = f.nblocks - 1;
+	if (want && want[0] < want[1]) {
+		first = Math.max(0, Math.min(last, Math.floor(want[0] / bs)));
+		last = Math.max(first, Math.min(last, Math.floor((want[1] - 1) / bs)));
+	}
+	return [first, last];
+}
+
 // Undoes the shuffle of blocks `first` to `last` from `tmp` into `out`.
 function unshuffleBlocks(tmp, out, f, first = 0, last = f.nblocks - 1) {
 	const { nbytes, bs, ts } = f.geometry;
@@ -291,19 +302,22 @@ function checkSplit(b, dst) {
 
 /**
  * Decodes one blosc frame into at most `limit` bytes, or answers null when this decoder does
- * not handle the frame's compressor or version (the caller then uses another decoder).
+ * not handle the frame's compressor or version (the caller then uses another decoder). With
+ * `want` ([from, to) decoded bytes), only the blocks holding those bytes are decoded (the
+ * rest of the result is undefined).
  * @throws {Error} malformed frames.
  */
-export async function bloscDecode(bytes, limit) {
+export async function bloscDecode(bytes, limit, want) {
 	const f = openFrame(bytes, limit);
 	if (f === null || f.done) return f?.done ?? null;
 	const decompress = streamDecompressor(f.format);
 	if (decompress === null) return null;
+	const [first, last] = blockRange(f, want);
 	const out = take(f.geometry.nbytes);
 	// Splits land in `tmp` when the block is shuffled, straight in `out` otherwise.
 	const tmp = f.doShuffle || f.doBit ? take(f.geometry.nbytes) : out;
 	try {
-		const packed = placeSplits(bytes, tmp, f.geometry);
+		const packed = placeSplits(bytes, tmp, f.geometry, first, last);
 		// zstd splits the native decoder may not take (see zstdRoute): another decoder.
 		if (f.format === 4) {
 			const routes = packed.map(({ src, dst }) => zstdRoute(src, dst.length));
@@ -318,42 +332,8 @@ export async function bloscDecode(bytes, limit) {
 		const settled = await Promise.allSettled(jobs);
 		const failed = settled.find((r) => r.status === "rejected");
 		if (failed) throw failed.reason;
-		if (tmp !== out) unshuffleBlocks(tmp, out, f);
-		return out;
-	} finally {
-		if (tmp !== out) give(tmp);
-	}
-}
-
-/**
- * {@link bloscDecode} on the calling thread, for one small read where a trip to libuv's
- * thread pool per split costs more than the split itself: LZ4 frames (and stored or empty
- * ones) only; null for anything else (the caller then decodes asynchronously).
- * With `want` ([from, to) decoded bytes), only the blocks holding those bytes are decoded
- * (blosc frames index their blocks): the rest of the result is undefined.
- * @throws {Error} malformed frames.
- */
-export function bloscDecodeSync(bytes, limit, want) {
-	const f = openFrame(bytes, limit);
-	if (f === null || f.done) return f?.done ?? null;
-	if (f.format !== 1 || nativeLz4() === null) return null;
-	const { nbytes, bs } = f.geometry;
-	let first = 0;
-	let last = f.nblocks - 1;
-	if (want && want[0] < want[1]) {
-		first = Math.max(0, Math.min(last, Math.floor(want[0] / bs)));
-		last = Math.max(first, Math.min(last, Math.floor((want[1] - 1) / bs)));
-	}
-	const out = take(nbytes);
-	const tmp = f.doShuffle || f.doBit ? take(nbytes) : out;
-	try {
-		for (const { src, dst } of placeSplits(bytes, tmp, f.geometry, first, last))
-			checkSplit(lz4BlockDecompressSync(src, dst.length), dst);
 		if (tmp !== out) unshuffleBlocks(tmp, out, f, first, last);
 		return out;
-	} catch (err) {
-		give(out);
-		throw err;
 	} finally {
 		if (tmp !== out) give(tmp);
 	}

@@ -12,12 +12,7 @@
 // gzip/zlib run on node:zlib's thread pool with an output cap on decode; crc32c gains an
 // encoder and checks the checksum on decode.
 import { registry } from "zarrita";
-import {
-	bloscDecode,
-	bloscDecodeSync,
-	bloscEncode,
-	bloscEncodes,
-} from "./blosc-frame.mjs";
+import { bloscDecode, bloscEncode, bloscEncodes } from "./blosc-frame.mjs";
 import { give, take } from "./buffer-pool.mjs";
 import {
 	lz4Compress,
@@ -189,10 +184,11 @@ class NativeZstd {
 			nativeZstd() === null ? null : await zstdDecompress(bytes, limit);
 		return out ?? (await this.#fallback()).decode(bytes);
 	}
-	// At least the first `upTo` decoded bytes (maybe all): the frame cut after the block that
-	// holds byte upTo - 1, so the decoder stops there; the whole frame when the cut comes
-	// short (or saves nothing).
-	async decodePrefix(bytes, limit, upTo) {
+	// At least the first `want[1]` decoded bytes (maybe all): the frame cut after the block
+	// that holds byte want[1] - 1, so the decoder stops there; the whole frame when the cut
+	// comes short (or saves nothing).
+	async decodePart(bytes, limit, want) {
+		const upTo = want[1];
 		if (nativeZstd() === null || upTo > limit - (limit >> 3))
 			return this.decodeLimited(bytes, limit);
 		const h = frameHeader(bytes, 0);
@@ -277,6 +273,11 @@ class NativeBlosc {
 	}
 	async decodeLimited(bytes, limit) {
 		const out = await bloscDecode(bytes, limit);
+		return out ?? (await this.#fallback()).decode(bytes);
+	}
+	// Only the blocks holding decoded bytes [want[0], want[1]) (the rest is undefined).
+	async decodePart(bytes, limit, want) {
+		const out = await bloscDecode(bytes, limit, want);
 		return out ?? (await this.#fallback()).decode(bytes);
 	}
 }
@@ -482,10 +483,11 @@ function precheck(id, bytes, limit) {
 /**
  * Decodes `bytes` through `chain` (last codec first). `limits[i]` caps the output of codec i
  * (its input size on encode): decoders never allocate more than that from a header. With
- * `upTo`, the result may stop after its first `upTo` bytes when the first codec can stop
- * early (zstd): the rest is not decoded.
+ * `want` ([from, to) of the decoded bytes), the first codec may decode only part: zstd stops
+ * after the block holding byte to - 1 (the result may be shorter), blosc decodes only the
+ * blocks holding the range (the rest of the result is undefined).
  */
-export async function decodeChain(chain, bytes, limits, native = true, upTo) {
+export async function decodeChain(chain, bytes, limits, native = true, want) {
 	let b = bytes;
 	for (let i = chain.length - 1; i >= 0; i--) {
 		const spec = chain[i];
@@ -493,8 +495,8 @@ export async function decodeChain(chain, bytes, limits, native = true, upTo) {
 		precheck(spec.id, b, limit);
 		const codec = await codecFor(spec, native);
 		try {
-			b = await (i === 0 && upTo !== undefined && codec.decodePrefix
-				? codec.decodePrefix(b, limit, upTo)
+			b = await (i === 0 && want !== undefined && codec.decodePart
+				? codec.decodePart(b, limit, want)
 				: codec.decodeLimited
 					? codec.decodeLimited(b, limit)
 					: codec.decode(b));
@@ -517,7 +519,7 @@ export async function decodeChain(chain, bytes, limits, native = true, upTo) {
 }
 
 // One codec's decode on the calling thread, or null when it has none here.
-function decodeOneSync(spec, bytes, limit, native, want) {
+function decodeOneSync(spec, bytes, native) {
 	switch (spec.id) {
 		case "crc32c":
 			return Crc32cCodec.fromConfig().decode(bytes);
@@ -528,21 +530,18 @@ function decodeOneSync(spec, bytes, limit, native, want) {
 				throw new KernelError("malformed", "lz4: decoded size differs");
 			return out;
 		}
-		case "blosc":
-			return native ? bloscDecodeSync(bytes, limit, want) : null;
+		// blosc: its splits decode in parallel on libuv's pool (decodePart), faster than here.
 		default:
 			return null;
 	}
 }
 
 /**
- * {@link decodeChain} on the calling thread for chains of crc32c, native lz4 and blosc-lz4
- * (one small read: a thread-pool trip per split would cost more than the split), or null
- * when a codec of the chain (or a frame's compressor) has no synchronous decoder here.
- * `want` ([from, to) of the decoded chunk) lets the first codec (a blosc frame) decode only
- * the blocks holding those bytes: the rest of the result is then undefined.
+ * {@link decodeChain} on the calling thread for chains of crc32c and native lz4 (one small
+ * read: the trip to libuv's pool costs more than one such chunk), or null when a codec of the
+ * chain has no synchronous decoder here.
  */
-export function decodeChainSync(chain, bytes, limits, native = true, want) {
+export function decodeChainSync(chain, bytes, limits, native = true) {
 	let b = bytes;
 	for (let i = chain.length - 1; i >= 0; i--) {
 		const spec = chain[i];
@@ -550,7 +549,7 @@ export function decodeChainSync(chain, bytes, limits, native = true, want) {
 		precheck(spec.id, b, limit);
 		let next;
 		try {
-			next = decodeOneSync(spec, b, limit, native, i === 0 ? want : undefined);
+			next = decodeOneSync(spec, b, native);
 		} catch (err) {
 			if (err instanceof KernelError) throw err;
 			throw new KernelError(
@@ -578,5 +577,5 @@ export function runTask(task) {
 	const native = task.native ?? true;
 	return task.op === "encode"
 		? encodeChain(task.chain, task.bytes, native)
-		: decodeChain(task.chain, task.bytes, task.limits, native, task.upTo);
+		: decodeChain(task.chain, task.bytes, task.limits, native, task.want);
 }

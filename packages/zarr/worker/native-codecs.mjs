@@ -134,22 +134,6 @@ export function lz4DecompressSync(bytes) {
 	return u8(nativeLz4().uncompressSync(bytes));
 }
 
-/** {@link lz4BlockDecompress} on the calling thread. */
-export function lz4BlockDecompressSync(block, size) {
-	const framed = take(block.length + 4);
-	new DataView(framed.buffer).setUint32(0, size, true);
-	framed.set(block, 4);
-	let out;
-	try {
-		out = lz4DecompressSync(framed);
-	} finally {
-		give(framed);
-	}
-	if (out.length !== size)
-		throw new Error(`lz4: block decodes to ${out.length} bytes, not ${size}`);
-	return out;
-}
-
 const deflateAsync = promisify(zlib.deflate);
 const inflateAsync = promisify(zlib.inflate);
 const gzipAsync = promisify(zlib.gzip);
