@@ -7,10 +7,12 @@
 import { MalformedError } from "@arraystore/core";
 import type { ChunkPlan } from "./codec-plan.js";
 import {
+	decodeHeadInline,
 	decodeSyncInline,
 	type KernelCodec,
 	type KernelTask,
 	loadKernel,
+	releaseEncoded,
 	runInline,
 } from "./kernel.js";
 import type { WorkerPool } from "./worker-pool.js";
@@ -138,6 +140,49 @@ export class ChunkCodec {
 		if (short ? raw.length < (want?.[1] ?? 0) : raw.length !== this.chunkBytes)
 			throw new MalformedError(
 				`chunk decodes to ${raw.length} bytes, expected ${this.chunkBytes}`,
+			);
+		return raw;
+	}
+
+	/**
+	 * How many of a stored chunk's `total` bytes a small read wanting decoded bytes up to
+	 * `want[1]` reads first (see {@link decodeHead}), or `total` when the chain cannot decode
+	 * from a head (only one native zstd codec can) or the head would be most of it.
+	 */
+	headBytes(want: readonly [number, number], total: number): number {
+		const c = this.#chain[0];
+		if (this.#chain.length !== 1 || c?.id !== "zstd" || !this.#native)
+			return total;
+		if (want[1] > this.chunkBytes - (this.chunkBytes >> 3)) return total;
+		// The share of the stored bytes the wanted ones make up, with a margin for the guess.
+		const share = want[1] / this.chunkBytes;
+		return Math.min(total, Math.ceil(total * share * 1.125) + 16384);
+	}
+
+	/**
+	 * Decodes the first `head.length` of a stored chunk's `total` bytes: at least decoded bytes
+	 * [0, want[1]), or null when the head did not reach far enough (decode the whole then).
+	 * @throws {MalformedError} corrupt data.
+	 */
+	async decodeHead(
+		head: Uint8Array,
+		want: readonly [number, number],
+		total: number,
+	): Promise<Uint8Array | null> {
+		const raw = await decodeHeadInline(
+			this.#chain,
+			head,
+			this.#limits,
+			want,
+			total,
+		);
+		if (raw === null || raw.length < want[1]) {
+			if (raw) releaseEncoded(raw);
+			return null;
+		}
+		if (raw.length > this.chunkBytes)
+			throw new MalformedError(
+				`chunk decodes to more than ${this.chunkBytes} bytes`,
 			);
 		return raw;
 	}

@@ -178,24 +178,43 @@ export class ChunkEngine {
 				const ov = overlap(region, outer, coords) as Region;
 				const key = this.#key(coords);
 				const origin = coords.map((c, d) => c * (outer[d] as number));
+				const want = this.#wanted(ov, origin);
+				// zstd chunks: only as many stored bytes as the wanted ones likely need.
+				let total = -1;
+				const head = (size: number): number => {
+					total = size;
+					return this.#codec.headBytes(want, size);
+				};
 				const enc = alloc
-					? store.getSync(key, alloc, this.#codec.encodedBound)
+					? store.getSync(key, alloc, this.#codec.encodedBound, head)
 					: null;
 				jobs.push(
 					(async () => {
-						// null: a file too big for its chunk, read off the event loop (the
-						// decoder then reports it).
-						const got =
-							enc === null ? await store.get(key, signal, alloc) : enc;
+						let got: Uint8Array | null | undefined = enc;
+						let raw: Uint8Array | null = null;
 						try {
-							await this.#readUnit(
-								got ?? null,
-								origin,
-								ov,
-								dst(ov.start),
-								true,
-							);
+							if (got && got.length < total) {
+								raw = await this.#codec.decodeHead(got, want, total);
+								if (raw === null) {
+									// The head did not reach far enough: the whole chunk.
+									releaseEncoded(got);
+									got = alloc ? store.getSync(key, alloc, Infinity) : null;
+								}
+							}
+							// null: a file too big for its chunk, read off the event loop (the
+							// decoder then reports it).
+							if (got === null) got = await store.get(key, signal, alloc);
+							if (raw) this.#copyOut(raw, origin, ov, dst(ov.start));
+							else
+								await this.#readUnit(
+									got ?? null,
+									origin,
+									ov,
+									dst(ov.start),
+									true,
+								);
 						} finally {
+							if (raw) releaseEncoded(raw);
 							if (got) releaseEncoded(got);
 						}
 					})(),
@@ -230,33 +249,42 @@ export class ChunkEngine {
 			);
 			return;
 		}
-		const base = offsetOf(ov.start, origin, this.#unitStrides);
-		// The bytes of the chunk the copy reads: [first element, last element].
-		const want: [number, number] = [
-			base * itemsize,
-			(offsetOf(
-				ov.start.map((s, d) => s + (ov.shape[d] as number) - 1),
-				origin,
-				this.#unitStrides,
-			) +
-				1) *
-				itemsize,
-		];
 		const raw = await (now
-			? this.#codec.decodeNow(enc, want)
+			? this.#codec.decodeNow(enc, this.#wanted(ov, origin))
 			: this.#codec.decode(enc));
+		this.#copyOut(raw, origin, ov, dst);
+		// Copied out: a buffer the kernel's pool lent goes back to it.
+		releaseEncoded(raw);
+	}
+
+	// The bytes of a decoded (inner) chunk at `origin` that its overlap `ov` reads:
+	// [first element, past the last element).
+	#wanted(ov: Region, origin: readonly number[]): [number, number] {
+		const itemsize = this.#meta.dtype.itemsize;
+		const last = ov.start.map((s, d) => s + (ov.shape[d] as number) - 1);
+		return [
+			offsetOf(ov.start, origin, this.#unitStrides) * itemsize,
+			(offsetOf(last, origin, this.#unitStrides) + 1) * itemsize,
+		];
+	}
+
+	// Copies the overlap `ov` out of the decoded (inner) chunk `raw` at `origin` into `dst`.
+	#copyOut(
+		raw: Uint8Array,
+		origin: readonly number[],
+		ov: Region,
+		dst: StridedView,
+	): void {
 		copyElements(
 			{
 				bytes: raw,
-				base,
+				base: offsetOf(ov.start, origin, this.#unitStrides),
 				strides: this.#unitStrides,
 			},
 			dst,
 			ov.shape,
-			itemsize,
+			this.#meta.dtype.itemsize,
 		);
-		// Copied out: a buffer the kernel's pool lent goes back to it.
-		releaseEncoded(raw);
 	}
 
 	async #readShard(

@@ -36,6 +36,18 @@ export interface CodecKernel {
 		want?: readonly [number, number],
 	): Promise<Uint8Array>;
 	/**
+	 * `decodeChain` with `want` of only the first bytes of a stored chunk of `total` bytes (a
+	 * one-codec native zstd chain): at least decoded bytes [0, want[1]), or null when `bytes`
+	 * do not reach far enough (read the whole chunk then).
+	 */
+	decodeHead(
+		chain: readonly KernelCodec[],
+		bytes: Uint8Array,
+		limits: readonly number[],
+		want: readonly [number, number],
+		total: number,
+	): Promise<Uint8Array | null>;
+	/**
 	 * Decodes on the calling thread when every codec of the chain can (crc32c, native lz4);
 	 * null otherwise.
 	 */
@@ -116,6 +128,22 @@ export function decodeSyncInline(
 	if (!loaded) return null;
 	try {
 		return loaded.decodeChainSync(chain, bytes, limits, native);
+	} catch (err) {
+		throw kernelError(err, "decode");
+	}
+}
+
+/** {@link CodecKernel.decodeHead} on the calling thread, failures typed. */
+export async function decodeHeadInline(
+	chain: readonly KernelCodec[],
+	bytes: Uint8Array,
+	limits: readonly number[],
+	want: readonly [number, number],
+	total: number,
+): Promise<Uint8Array | null> {
+	const k = await loadKernel();
+	try {
+		return await k.decodeHead(chain, bytes, limits, want, total);
 	} catch (err) {
 		throw kernelError(err, "decode");
 	}

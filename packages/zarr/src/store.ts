@@ -91,12 +91,14 @@ export class FsStore {
 	 * {@link get} with synchronous calls, into a buffer `alloc` lends: for one small read,
 	 * where the four event-loop trips of open/fstat/read/close cost more than the read.
 	 * Answers null, reading nothing, when the file holds more than `maxBytes` (the caller then
-	 * reads it with {@link get}, off the event loop).
+	 * reads it with {@link get}, off the event loop). With `head`, only its answer for the
+	 * file's size (at most that size) of the first bytes are read.
 	 */
 	getSync(
 		key: string,
 		alloc: (n: number) => Uint8Array,
 		maxBytes: number,
+		head?: (size: number) => number,
 	): Uint8Array | undefined | null {
 		const p = this.path(key);
 		let fd: number;
@@ -109,14 +111,15 @@ export class FsStore {
 		try {
 			const { size } = fstatSync(fd);
 			if (size > maxBytes) return null;
-			const out = alloc(size);
+			const want = head ? Math.max(0, Math.min(size, head(size))) : size;
+			const out = alloc(want);
 			let got = 0;
-			while (got < size) {
-				const n = readSync(fd, out, got, size - got, got);
+			while (got < want) {
+				const n = readSync(fd, out, got, want - got, got);
 				if (n === 0) break;
 				got += n;
 			}
-			return got === size ? out : out.subarray(0, got);
+			return got === want ? out : out.subarray(0, got);
 		} catch (err) {
 			if (isMissing(err)) return undefined;
 			throw fromNodeError(err, { target: p, adapter: "zarr" });

@@ -339,6 +339,89 @@ describe.skipIf(!hasNumcodecs)("zarr: zstd and lz4 against numcodecs", () => {
 		expect(cut).toBeGreaterThan(4);
 	});
 
+	it("decodes the first bytes of numcodecs' frames from their first stored bytes only", async () => {
+		let decoded = 0;
+		let refused = 0;
+		for (const c of cases) {
+			if (c.id !== "zstd" || c.bytes < 100_000) continue;
+			const want = Buffer.from(raw.get(c.name) as Uint8Array);
+			for (const f of [
+				await file(`${c.name}.theirs`),
+				await file(`${c.name}.nofcs`),
+			]) {
+				for (const part of [0.001, 0.3, 0.6, 0.9]) {
+					const head = f.subarray(0, Math.ceil(f.length * part));
+					for (const upTo of [1, c.bytes >> 3, c.bytes >> 1]) {
+						const at = `${c.name} head=${head.length}/${f.length} upTo=${upTo}`;
+						const got = await kernel.decodeHead(
+							[spec(c)],
+							head,
+							[c.bytes],
+							[0, upTo],
+							f.length,
+						);
+						if (got === null) {
+							refused++;
+							continue;
+						}
+						decoded++;
+						expect(got.length, at).toBeGreaterThanOrEqual(upTo);
+						expect(got.length, at).toBeLessThanOrEqual(c.bytes);
+						expect(
+							Buffer.from(got).equals(want.subarray(0, got.length)),
+							at,
+						).toBe(true);
+					}
+				}
+			}
+		}
+		// Heads too short (a few bytes, or short of the wanted ones) are refused, not guessed.
+		expect(refused).toBeGreaterThan(4);
+		expect(decoded).toBeGreaterThan(4);
+	});
+
+	it("decodes whole frames when a cut comes short of the wanted bytes", async () => {
+		// A frame built by hand (RFC 8878): no content size, a 1 KiB window, 50 compressed
+		// blocks of 20 raw literals and no sequences each. Every block decodes to 20 bytes, far
+		// below the window a cut must assume, so cuts come short and the whole frame decides.
+		const data = new Uint8Array(50 * 20).map((_, i) => (i * 37 + 11) % 251);
+		const parts: number[] = [0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x00];
+		for (let k = 0; k < 50; k++) {
+			const body = [20 << 3, ...data.subarray(k * 20, k * 20 + 20), 0];
+			const bh = (body.length << 3) | (2 << 1) | (k === 49 ? 1 : 0);
+			parts.push(bh & 0xff, (bh >> 8) & 0xff, (bh >> 16) & 0xff, ...body);
+		}
+		const frame = new Uint8Array(parts);
+		const zstd: KernelCodec = { id: "zstd", config: { level: 1 } };
+		for (const upTo of [1, 100, 500]) {
+			const got = await kernel.decodeChain([zstd], frame, [1000], true, [
+				0,
+				upTo,
+			]);
+			expect(got.length, `upTo=${upTo}`).toBeGreaterThanOrEqual(upTo);
+			expect(
+				Buffer.from(got).equals(Buffer.from(data.subarray(0, got.length))),
+				`upTo=${upTo}`,
+			).toBe(true);
+			// 500 bytes: the cut (after 5 blocks a 1 KiB window could fill) holds 100 only.
+			if (upTo === 500) expect(got.length).toBe(1000);
+			const head = await kernel.decodeHead(
+				[zstd],
+				frame.subarray(0, 600),
+				[1000],
+				[0, upTo],
+				frame.length,
+			);
+			if (head !== null)
+				expect(
+					Buffer.from(head).equals(
+						Buffer.from(data.subarray(0, head.length)),
+					) && head.length >= upTo,
+					`head upTo=${upTo}`,
+				).toBe(true);
+		}
+	});
+
 	it("writes frames numcodecs decodes, content size declared", async () => {
 		for (const c of cases) {
 			const ours = await kernel.encodeChain(

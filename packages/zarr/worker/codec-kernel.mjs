@@ -186,19 +186,21 @@ class NativeZstd {
 	}
 	// At least the first `want[1]` decoded bytes (maybe all): the frame cut after the block
 	// that holds byte want[1] - 1, so the decoder stops there; the whole frame when the cut
-	// comes short (or saves nothing).
-	async decodePart(bytes, limit, want) {
+	// comes short (or saves nothing). `bytes` may be the first bytes of a stored value of
+	// `total` bytes: null then when they do not reach far enough (the caller reads it all).
+	async decodePart(bytes, limit, want, total = bytes.length) {
 		const upTo = want[1];
+		const cutInput = total > bytes.length;
 		if (nativeZstd() === null || upTo > limit - (limit >> 3))
-			return this.decodeLimited(bytes, limit);
+			return cutInput ? null : this.decodeLimited(bytes, limit);
 		const h = frameHeader(bytes, 0);
 		if (h !== null && h.fcs > limit)
 			throw new KernelError(
 				"malformed",
 				`zstd: frames declare more than the ${limit} bytes expected`,
 			);
-		const cut = framePrefix(bytes, upTo, take);
-		if (cut === null) return this.decodeLimited(bytes, limit);
+		const cut = framePrefix(bytes, upTo, take, total);
+		if (cut === null) return cutInput ? null : this.decodeLimited(bytes, limit);
 		let out;
 		try {
 			out = await zstdDecompress(cut, limit);
@@ -209,7 +211,7 @@ class NativeZstd {
 			give(cut);
 		}
 		if (out !== null && out.length >= upTo) return out;
-		return this.decodeLimited(bytes, limit);
+		return cutInput ? null : this.decodeLimited(bytes, limit);
 	}
 }
 
@@ -569,6 +571,36 @@ export function decodeChainSync(chain, bytes, limits, native = true) {
 				`${spec.id}: decoded ${b.length} bytes, more than the ${limit} expected`,
 			);
 	}
+	return b;
+}
+
+/**
+ * {@link decodeChain} with `want` of only the first bytes of a stored chunk of `total` bytes
+ * (one small read of a zstd chunk reads no further than it needs): at least decoded bytes
+ * [0, want[1]), or null when `bytes` do not reach far enough or the chain is not one zstd
+ * codec (the caller then reads the whole chunk).
+ */
+export async function decodeHead(chain, bytes, limits, want, total) {
+	const spec = chain[0];
+	if (chain.length !== 1 || want === undefined || spec.id !== "zstd")
+		return null;
+	precheck(spec.id, bytes, limits[0]);
+	if (nativeZstd() === null) return null;
+	const codec = await codecFor(spec, true);
+	if (!codec.decodePart) return null;
+	let b;
+	try {
+		b = await codec.decodePart(bytes, limits[0], want, total);
+	} catch (err) {
+		if (err instanceof KernelError) throw err;
+		throw new KernelError("malformed", `zstd: ${err?.message ?? String(err)}`);
+	}
+	if (b === null) return null;
+	if (b.length > limits[0])
+		throw new KernelError(
+			"malformed",
+			`zstd: decoded ${b.length} bytes, more than the ${limits[0]} expected`,
+		);
 	return b;
 }
 

@@ -139,39 +139,66 @@ export function withContentSize(frame, size, alloc = (n) => new Uint8Array(n)) {
  * share of it by compressed size (plus a margin), else to the full block size. The prefix's
  * decoded bytes are the first bytes of the whole frame's, maybe fewer than `upTo` when the
  * guess was wrong: the caller checks. Null when cutting saves nothing or `b` is not one
- * well-formed frame.
+ * well-formed frame. `b` may be only the first bytes of a frame of `total` bytes: the cut is
+ * then made among its complete blocks (null when none reaches far enough).
  */
-export function framePrefix(b, upTo, alloc = (n) => new Uint8Array(n)) {
+export function framePrefix(
+	b,
+	upTo,
+	alloc = (n) => new Uint8Array(n),
+	total = b.length,
+) {
 	const h = frameHeader(b, 0);
 	if (h === null || h.windowSize <= 0) return null;
 	const blockMax = Math.min(h.windowSize, BLOCK_MAX);
 	// Block headers: start, type, size (compressed size, or decoded size of raw and RLE).
 	const blocks = [];
+	const truncated = total > b.length;
 	let pos = h.headerEnd;
 	let exact = 0;
 	let packed = 0;
 	for (;;) {
-		if (pos + 3 > b.length) return null;
+		if (pos + 3 > b.length) {
+			if (truncated) break;
+			return null;
+		}
 		const bh = b[pos] | (b[pos + 1] << 8) | (b[pos + 2] << 16);
 		const type = (bh >> 1) & 3;
 		const size = bh >>> 3;
-		blocks.push({ start: pos, type, size });
+		const start = pos;
 		pos += 3;
 		if (type === 0 || type === 2) pos += size;
 		else if (type === 1) pos += 1;
 		else return null;
-		if (pos > b.length || (type === 2 && size > blockMax)) return null;
+		if (type === 2 && size > blockMax) return null;
+		if (pos > b.length) {
+			if (truncated) break;
+			return null;
+		}
+		blocks.push({ start, type, size });
 		if (type === 2) packed += size;
 		else exact += size;
-		if (bh & 1) break;
+		if (bh & 1) {
+			// The last block: a cut is never made after it.
+			blocks.push({ start: pos, type: -1, size: 0 });
+			break;
+		}
 	}
-	if (h.checksum) pos += 4;
-	if (pos !== b.length) return null;
+	if (!truncated) {
+		if (h.checksum) pos += 4;
+		if (pos !== b.length) return null;
+	} else {
+		// Only the first blocks are here: the compressed bytes of the whole frame stand in.
+		exact = 0;
+		packed = total - h.headerEnd;
+	}
 	const ratio = h.fcs > exact && packed > 0 ? (h.fcs - exact) / packed : 0;
 	const target = upTo + (upTo >> 4) + 4096;
 	let decoded = 0;
 	let last = -1;
-	for (let i = 0; i < blocks.length - 1; i++) {
+	// Without a last-block marker (cut input) every block listed is complete and may end it.
+	const ends = blocks.at(-1)?.type === -1 ? blocks.length - 2 : blocks.length;
+	for (let i = 0; i < ends; i++) {
 		const k = blocks[i];
 		decoded +=
 			k.type === 2
