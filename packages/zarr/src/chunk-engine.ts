@@ -25,7 +25,7 @@ import {
 	prod,
 	sameRegion,
 } from "./grid.js";
-import { loadKernel, pooledAlloc, releaseEncoded } from "./kernel.js";
+import { pooledAlloc, releaseEncoded } from "./kernel.js";
 import { type KeyedLock, runLimited } from "./lock.js";
 import type { ArrayMeta } from "./metadata.js";
 import {
@@ -34,6 +34,7 @@ import {
 	indexBytes,
 	type ShardEntry,
 } from "./shard-index.js";
+import { isSmallRead, readSmall, type SmallReadTarget } from "./small-read.js";
 import { type FsStore, joinKey } from "./store.js";
 import type { WorkerPool } from "./worker-pool.js";
 
@@ -52,10 +53,6 @@ export interface EngineContext {
 	/** Native codecs where they load (default true). */
 	readonly native?: boolean;
 }
-
-// Reads of at most this many chunks and decoded bytes take the small-read path (#readSmall).
-const SMALL_READ_CHUNKS = 4;
-const SMALL_READ_BYTES = 16 * 1024 * 1024;
 
 interface Shard {
 	readonly size: number;
@@ -123,14 +120,8 @@ export class ChunkEngine {
 			return;
 		}
 		const ranges = chunkRanges(region, outer);
-		const count = ranges.reduce((a, [lo, hi]) => a * (hi - lo), 1);
-		if (
-			!meta.plan.shard &&
-			count > 0 &&
-			count <= SMALL_READ_CHUNKS &&
-			count * this.#codec.chunkBytes <= SMALL_READ_BYTES
-		) {
-			await this.#readSmall(region, ranges, dst, signal);
+		if (!meta.plan.shard && isSmallRead(ranges, this.#codec.chunkBytes)) {
+			await readSmall(this.#small(), region, ranges, dst, signal);
 			return;
 		}
 		const tasks = [...gridCoords(ranges)].map((coords) => async () => {
@@ -157,77 +148,18 @@ export class ChunkEngine {
 		await runLimited(tasks, this.#ctx.concurrency, signal);
 	}
 
-	// One small read (a few chunks, a slab): every chunk file is read with synchronous calls
-	// into a pooled buffer and decoded at once (on this thread when the chain allows), as
-	// tensorstore does, instead of four event-loop trips per file and a queue for the codec.
-	async #readSmall(
-		region: Region,
-		ranges: readonly (readonly [number, number])[],
-		dst: (pos: readonly number[]) => StridedView,
-		signal?: AbortSignal,
-	): Promise<void> {
-		const outer = this.#meta.chunkShape;
-		const store = this.#ctx.store;
-		await loadKernel();
-		const alloc = pooledAlloc();
-		const jobs: Promise<void>[] = [];
-		let stopped: { readonly err: unknown } | undefined;
-		try {
-			for (const coords of gridCoords(ranges)) {
-				signal?.throwIfAborted();
-				const ov = overlap(region, outer, coords) as Region;
-				const key = this.#key(coords);
-				const origin = coords.map((c, d) => c * (outer[d] as number));
-				const want = this.#wanted(ov, origin);
-				// zstd chunks: only as many stored bytes as the wanted ones likely need.
-				let total = -1;
-				const head = (size: number): number => {
-					total = size;
-					return this.#codec.headBytes(want, size);
-				};
-				const enc = alloc
-					? store.getSync(key, alloc, this.#codec.encodedBound, head)
-					: null;
-				jobs.push(
-					(async () => {
-						let got: Uint8Array | null | undefined = enc;
-						let raw: Uint8Array | null = null;
-						try {
-							if (got && got.length < total) {
-								raw = await this.#codec.decodeHead(got, want, total);
-								if (raw === null) {
-									// The head did not reach far enough: the whole chunk.
-									releaseEncoded(got);
-									got = alloc ? store.getSync(key, alloc, Infinity) : null;
-								}
-							}
-							// null: a file too big for its chunk, read off the event loop (the
-							// decoder then reports it).
-							if (got === null) got = await store.get(key, signal, alloc);
-							if (raw) this.#copyOut(raw, origin, ov, dst(ov.start));
-							else
-								await this.#readUnit(
-									got ?? null,
-									origin,
-									ov,
-									dst(ov.start),
-									true,
-								);
-						} finally {
-							if (raw) releaseEncoded(raw);
-							if (got) releaseEncoded(got);
-						}
-					})(),
-				);
-			}
-		} catch (err) {
-			stopped = { err };
-		}
-		// Every started chunk settles before the read answers (none writes into `out` later).
-		const settled = await Promise.allSettled(jobs);
-		if (stopped) throw stopped.err;
-		const failed = settled.find((r) => r.status === "rejected");
-		if (failed) throw failed.reason;
+	// What the small-read path (small-read.ts) needs of this engine.
+	#small(): SmallReadTarget {
+		return {
+			store: this.#ctx.store,
+			codec: this.#codec,
+			chunkShape: this.#meta.chunkShape,
+			key: (coords) => this.#key(coords),
+			wanted: (ov, origin) => this.#wanted(ov, origin),
+			copyOut: (raw, origin, ov, dst) => this.#copyOut(raw, origin, ov, dst),
+			readUnit: (enc, origin, ov, dst) =>
+				this.#readUnit(enc, origin, ov, dst, true),
+		};
 	}
 
 	// Copies the overlap `ov` of one encoded (inner) chunk at `origin` into `dst`; `now`
