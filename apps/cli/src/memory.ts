@@ -10,14 +10,23 @@ import { runInNewContext } from "node:vm";
 /** What one Zarr codec worker thread costs (its V8 isolate and wasm codecs): measured ~33 MB, counted with headroom. */
 export const WORKER_BYTES: number = 48 * 1024 * 1024;
 
-/** Codec threads for a budget: at most one per job and core, using at most a quarter of it. */
-export function codecWorkers(maxMemory: number, jobs: number): number {
+/**
+ * Codec threads for a budget: at most one per job and core, using at most half of it — a
+ * quarter when an HDF5 source may start as many read workers (each holds its own h5wasm heap,
+ * so they are reserved twice). At the default 256 MiB that is two Zarr codec workers (one with
+ * an HDF5 source): a single worker left one of two cores idle (npy → sharded Zarr 6.0 s → 5.4 s).
+ */
+export function codecWorkers(
+	maxMemory: number,
+	jobs: number,
+	hdf5Source = false,
+): number {
 	return Math.max(
 		0,
 		Math.min(
 			jobs,
 			availableParallelism(),
-			Math.floor(maxMemory / 4 / WORKER_BYTES),
+			Math.floor(maxMemory / (hdf5Source ? 4 : 2) / WORKER_BYTES),
 		),
 	);
 }

@@ -98,7 +98,13 @@ export async function convertCommand(
 	rawLayout(flags);
 	planOptions(flags, { rawInput: false, maxMemory, concurrency, zarrFormat });
 	const reporter = new Reporter(mode, ctx);
-	const workers = codecWorkers(maxMemory, concurrency);
+	// Source formats first (sniffing is cheap): an HDF5 source gets fewer codec workers.
+	const probe = builtinRegistry({ zarrFormat });
+	let hdf5Source = false;
+	for (const src of srcs)
+		if ((await probe.resolve(src, from?.format)).adapter.name === "hdf5")
+			hdf5Source = true;
+	const workers = codecWorkers(maxMemory, concurrency, hdf5Source);
 	// HDF5 sources decode in as many read workers as Zarr targets get codec workers; each worker
 	// is a thread with its own heap, so HDF5 sources reserve the workers' memory twice.
 	const registry = builtinRegistry({
