@@ -7,42 +7,19 @@
  */
 import type { ChunkTable } from "./chunk-index.js";
 import {
+	checksumOk,
 	type IndexReader,
 	isUndefined,
 	malformed,
+	signedBlock,
 	uint,
 } from "./index-reader.js";
-import { lookup3 } from "./lookup3.js";
 
 const MAX_DEPTH = 32;
 
 // Bytes that hold any count up to `n` (H5VM_limit_enc_size).
 function encSize(n: number): number {
 	return Math.floor(Math.floor(Math.log2(Math.max(1, n))) / 8) + 1;
-}
-
-function node(
-	r: IndexReader,
-	addr: number,
-	n: number,
-	sig: string,
-	type: number,
-): Uint8Array {
-	const b = r.at(addr, n);
-	const name = String.fromCharCode(
-		b[0] as number,
-		b[1] as number,
-		b[2] as number,
-		b[3] as number,
-	);
-	if (name !== sig || b[4] !== 0 || b[5] !== type)
-		throw malformed(`no version-2 B-tree ${sig} at ${addr}`, r.target);
-	if (lookup3(b.subarray(0, n - 4)) !== uint(b, n - 4, 4))
-		throw malformed(
-			`version-2 B-tree ${sig} checksum mismatch at ${addr}`,
-			r.target,
-		);
-	return b;
 }
 
 /**
@@ -63,7 +40,7 @@ export function readBTree2(
 	if (
 		String.fromCharCode(...h.subarray(0, 4)) !== "BTHD" ||
 		h[4] !== 0 ||
-		lookup3(h.subarray(0, hsize - 4)) !== uint(h, hsize - 4, 4)
+		!checksumOk(h)
 	)
 		throw malformed(`no version-2 B-tree header at ${addr}`, r.target);
 	const type = h[5] as number;
@@ -113,12 +90,26 @@ export function readBTree2(
 			throw malformed(`version-2 B-tree node ${at} is reached twice`, r.target);
 		seen.add(at);
 		if (d === 0) {
-			const b = node(r, at, 6 + nrec * rsize + 4, "BTLF", type);
+			const b = signedBlock(
+				r,
+				at,
+				6 + nrec * rsize + 4,
+				"BTLF",
+				type,
+				"version-2 B-tree",
+			);
 			for (let i = 0; i < nrec; i++) record(b, 6 + i * rsize);
 			return;
 		}
 		const ps = ptrSize(d);
-		const b = node(r, at, 6 + nrec * rsize + (nrec + 1) * ps + 4, "BTIN", type);
+		const b = signedBlock(
+			r,
+			at,
+			6 + nrec * rsize + (nrec + 1) * ps + 4,
+			"BTIN",
+			type,
+			"version-2 B-tree",
+		);
 		for (let i = 0; i < nrec; i++) record(b, 6 + i * rsize);
 		for (let i = 0; i <= nrec; i++) {
 			const p = 6 + nrec * rsize + i * ps;

@@ -11,8 +11,13 @@
 import { shapeSize } from "@arraystore/core";
 import { readBTree2 } from "./btree2.js";
 import { readExtensibleArray } from "./extensible-array.js";
-import { IndexReader, isUndefined, malformed, uint } from "./index-reader.js";
-import { lookup3 } from "./lookup3.js";
+import {
+	checksumOk,
+	IndexReader,
+	isUndefined,
+	malformed,
+	uint,
+} from "./index-reader.js";
 import type { Superblock } from "./object-header.js";
 
 /** One stored chunk: absolute file position, stored size and filter mask. */
@@ -305,7 +310,7 @@ function readFixedArray(
 	if (uint(h, 0, 4) !== 0x44484146 || h[4] !== 0)
 		// "FAHD"
 		throw malformed(`no fixed array header at ${addr}`, r.target);
-	if (lookup3(h.subarray(0, hsize - 4)) !== uint(h, hsize - 4, 4))
+	if (!checksumOk(h))
 		throw malformed(
 			`fixed array header checksum mismatch at ${addr}`,
 			r.target,
@@ -340,7 +345,7 @@ function readFixedArray(
 	if (uint(b, 0, 4) !== 0x42444146 || b[4] !== 0 || b[5] !== client)
 		// "FADB"
 		throw malformed(`no fixed array data block at ${blockAddr}`, r.target);
-	if (lookup3(b.subarray(0, dsize - 4)) !== uint(b, dsize - 4, 4))
+	if (!checksumOk(b))
 		throw malformed(
 			`fixed array data block checksum mismatch at ${blockAddr}`,
 			r.target,
@@ -377,7 +382,7 @@ function readFixedArray(
 				const psize =
 					Math.min(pageElmts, count - p * pageElmts) * entrySize + 4;
 				page = r.at(at, psize);
-				if (lookup3(page.subarray(0, psize - 4)) !== uint(page, psize - 4, 4))
+				if (!checksumOk(page))
 					throw malformed(
 						`fixed array page checksum mismatch at ${at}`,
 						r.target,

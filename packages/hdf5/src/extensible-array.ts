@@ -13,32 +13,19 @@ import {
 	type IndexReader,
 	isUndefined,
 	malformed,
+	signedBlock,
 	uint,
 } from "./index-reader.js";
-import { lookup3 } from "./lookup3.js";
 
-function checked(
+// An extensible-array metadata block (header, index, super or data block).
+function ea(
 	r: IndexReader,
 	addr: number,
 	n: number,
 	sig: string,
 	client: number,
 ): Uint8Array {
-	const b = r.at(addr, n);
-	const name = String.fromCharCode(
-		b[0] as number,
-		b[1] as number,
-		b[2] as number,
-		b[3] as number,
-	);
-	if (name !== sig || b[4] !== 0 || (client >= 0 && b[5] !== client))
-		throw malformed(`no extensible array ${sig} at ${addr}`, r.target);
-	if (lookup3(b.subarray(0, n - 4)) !== uint(b, n - 4, 4))
-		throw malformed(
-			`extensible array ${sig} checksum mismatch at ${addr}`,
-			r.target,
-		);
-	return b;
+	return signedBlock(r, addr, n, sig, client, "extensible array");
 }
 
 /**
@@ -56,7 +43,7 @@ export function readExtensibleArray(
 ): boolean {
 	const { offsetSize: os, lengthSize: ls } = r.sb;
 	const hsize = 12 + 6 * ls + os + 4;
-	const h = checked(r, addr, hsize, "EAHD", -1);
+	const h = ea(r, addr, hsize, "EAHD", -1);
 	const client = h[5] as number;
 	const esize = h[6] as number;
 	const maxBits = h[7] as number;
@@ -111,7 +98,7 @@ export function readExtensibleArray(
 	const ndblkAddrs = 2 * (minPtrs - 1);
 	const nsblkAddrs = Math.max(0, nsblks - iblkSblks);
 	const isize = 6 + os + iblkElmts * esize + (ndblkAddrs + nsblkAddrs) * os + 4;
-	const ib = checked(r, iblockAddr, isize, "EAIB", client);
+	const ib = ea(r, iblockAddr, isize, "EAIB", client);
 	for (let i = 0; i < iblkElmts; i++) put(i, ib, 6 + os + i * esize);
 	const dblkAt = 6 + os + iblkElmts * esize;
 	const sblkAt = dblkAt + ndblkAddrs * os;
@@ -140,20 +127,14 @@ export function readExtensibleArray(
 			}
 			if (nelmts > 2 ** pageBits) return false; // paged data blocks
 			const ssize = 6 + os + offBytes + ndblks * os + 4;
-			addrs = checked(r, uint(ib, at, os), ssize, "EASB", client);
+			addrs = ea(r, uint(ib, at, os), ssize, "EASB", client);
 			addrAt = 6 + os + offBytes;
 		}
 		for (let k = 0; k < ndblks && start < limit; k++, start += nelmts) {
 			if (isUndefined(addrs, addrAt + k * os, os)) continue;
 			if (nelmts > 2 ** pageBits) return false; // paged data blocks
 			const dsize = 6 + os + offBytes + nelmts * esize + 4;
-			const db = checked(
-				r,
-				uint(addrs, addrAt + k * os, os),
-				dsize,
-				"EADB",
-				client,
-			);
+			const db = ea(r, uint(addrs, addrAt + k * os, os), dsize, "EADB", client);
 			const first = 6 + os + offBytes;
 			for (let e = 0; e < nelmts; e++) put(start + e, db, first + e * esize);
 		}

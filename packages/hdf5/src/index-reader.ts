@@ -7,6 +7,7 @@ import { readSync } from "node:fs";
 import { MalformedError } from "@arraystore/core";
 import type { ChunkEntry } from "./chunk-index.js";
 import { ADAPTER } from "./errors.js";
+import { lookup3 } from "./lookup3.js";
 import type { Superblock } from "./object-header.js";
 
 /** The error of an inconsistent chunk index. */
@@ -15,6 +16,39 @@ export function malformed(msg: string, target: string): MalformedError {
 		adapter: ADAPTER,
 		target,
 	});
+}
+
+/** True when the last 4 bytes of `b` are the lookup3 checksum of the rest (HDF5 metadata). */
+export function checksumOk(b: Uint8Array): boolean {
+	const n = b.length;
+	return n >= 4 && lookup3(b.subarray(0, n - 4)) === uint(b, n - 4, 4);
+}
+
+/**
+ * Reads a signed, checksummed metadata block of `n` bytes at `addr`: the 4-character `sig`,
+ * version 0, then (when `type` ≥ 0) that type/client byte; checksum in the last 4 bytes.
+ * @throws {MalformedError} naming `what`.
+ */
+export function signedBlock(
+	r: IndexReader,
+	addr: number,
+	n: number,
+	sig: string,
+	type: number,
+	what: string,
+): Uint8Array {
+	const b = r.at(addr, n);
+	const name = String.fromCharCode(
+		b[0] as number,
+		b[1] as number,
+		b[2] as number,
+		b[3] as number,
+	);
+	if (name !== sig || b[4] !== 0 || (type >= 0 && b[5] !== type))
+		throw malformed(`no ${what} ${sig} at ${addr}`, r.target);
+	if (!checksumOk(b))
+		throw malformed(`${what} ${sig} checksum mismatch at ${addr}`, r.target);
+	return b;
 }
 
 /** Byte reader over one file with bounds checks against its size. */
