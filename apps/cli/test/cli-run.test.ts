@@ -53,6 +53,59 @@ async function run(
 	return { code, out, err };
 }
 
+const CHECKPOINT_EVERY_BLOCK = { ARRAYSTORE_CHECKPOINT_MS: "0" };
+
+// a.npy (40 MB of float64) and the flags of a slow, resumable copy of it into b.zarr.
+async function resumableZarrJob(
+	tmp: { join(name: string): string },
+	extra: readonly string[],
+): Promise<string[]> {
+	await makeArray(tmp.join("a.npy"), "<f8", [40000, 128], (i) => i / 3);
+	return [
+		tmp.join("a.npy"),
+		tmp.join("b.zarr"),
+		"--chunks",
+		"100,128",
+		"--max-memory",
+		"48MiB",
+		"--jobs",
+		"1",
+		...extra,
+		"--json",
+	];
+}
+
+// Runs the job and interrupts it once five blocks are done.
+function interruptAfter5(args: string[]): Promise<Run> {
+	return run(args, {
+		env: CHECKPOINT_EVERY_BLOCK,
+		onEvent: (e, abort) => {
+			if (e.event === "progress" && Number(e.blocksDone) >= 5) abort();
+		},
+	});
+}
+
+// resumedBlocks of the first output in the final "done" event of a --json run.
+function resumedBlocks(out: string): number | undefined {
+	const done = out
+		.trim()
+		.split("\n")
+		.map((l) => JSON.parse(l) as Record<string, unknown>)
+		.find((e) => e.event === "done") as {
+		outputs: { resumedBlocks: number }[];
+	};
+	return done.outputs[0]?.resumedBlocks;
+}
+
+// b.zarr holds exactly a.npy's data.
+async function expectSameData(tmp: {
+	join(name: string): string;
+}): Promise<void> {
+	await using a = await registry.open(tmp.join("a.npy"));
+	await using b = await registry.open(tmp.join("b.zarr"));
+	expect(sha256((await b.read()).bytes)).toBe(sha256((await a.read()).bytes));
+}
+
 describe("cli: option values", () => {
 	it("parses codec pipelines", () => {
 		expect(parseCodecs("zstd:3")).toEqual([
@@ -129,27 +182,9 @@ describe("cli: output safety", () => {
 
 	it("keeps a resumable partial output after an interruption and continues it", async () => {
 		await using tmp = await tempDir();
-		await makeArray(tmp.join("a.npy"), "<f8", [40000, 128], (i) => i / 3);
 		// --fsync: durable checkpoints after every block (and slow enough to interrupt).
-		const args = [
-			tmp.join("a.npy"),
-			tmp.join("b.zarr"),
-			"--chunks",
-			"100,128",
-			"--max-memory",
-			"48MiB",
-			"--jobs",
-			"1",
-			"--fsync",
-			"--json",
-		];
-		const env = { ARRAYSTORE_CHECKPOINT_MS: "0" };
-		const first = await run(args, {
-			env,
-			onEvent: (e, abort) => {
-				if (e.event === "progress" && Number(e.blocksDone) >= 5) abort();
-			},
-		});
+		const args = await resumableZarrJob(tmp, ["--fsync"]);
+		const first = await interruptAfter5(args);
 		expect(first.code).toBe(3);
 		expect(first.err).toMatch(/^convert: interrupted/);
 		expect(existsSync(tmp.join("b.zarr"))).toBe(false);
@@ -160,45 +195,19 @@ describe("cli: output safety", () => {
 			readFileSync(tmp.join("b.zarr.partial.journal"), "utf8"),
 		).not.toContain("epoch");
 
-		const second = await run([...args, "--resume"], { env });
+		const second = await run([...args, "--resume"], {
+			env: CHECKPOINT_EVERY_BLOCK,
+		});
 		expect(second.code).toBe(0);
-		const done = second.out
-			.trim()
-			.split("\n")
-			.map((l) => JSON.parse(l) as Record<string, unknown>)
-			.find((e) => e.event === "done") as {
-			outputs: { resumedBlocks: number }[];
-		};
-		expect(done.outputs[0]?.resumedBlocks).toBeGreaterThanOrEqual(5);
+		expect(resumedBlocks(second.out)).toBeGreaterThanOrEqual(5);
 		expect(existsSync(tmp.join("b.zarr.partial"))).toBe(false);
-		await using a = await registry.open(tmp.join("a.npy"));
-		await using b = await registry.open(tmp.join("b.zarr"));
-		expect(sha256((await b.read()).bytes)).toBe(sha256((await a.read()).bytes));
+		await expectSameData(tmp);
 	});
 
 	it("without --fsync journals with the boot epoch, trusted only until the machine restarts", async () => {
 		await using tmp = await tempDir();
-		await makeArray(tmp.join("a.npy"), "<f8", [40000, 128], (i) => i / 3);
-		const args = [
-			tmp.join("a.npy"),
-			tmp.join("b.zarr"),
-			"--chunks",
-			"100,128",
-			"--max-memory",
-			"48MiB",
-			"--jobs",
-			"1",
-			"--json",
-		];
-		const env = { ARRAYSTORE_CHECKPOINT_MS: "0" };
-		const interrupt = () =>
-			run(args, {
-				env,
-				onEvent: (e, abort) => {
-					if (e.event === "progress" && Number(e.blocksDone) >= 5) abort();
-				},
-			});
-		expect((await interrupt()).code).toBe(3);
+		const args = await resumableZarrJob(tmp, []);
+		expect((await interruptAfter5(args)).code).toBe(3);
 		const journal = tmp.join("b.zarr.partial.journal");
 		const lines = readFileSync(journal, "utf8")
 			.trim()
@@ -220,19 +229,12 @@ describe("cli: output safety", () => {
 				"boot:another",
 			),
 		);
-		const second = await run([...args, "--resume"], { env });
+		const second = await run([...args, "--resume"], {
+			env: CHECKPOINT_EVERY_BLOCK,
+		});
 		expect(second.code).toBe(0);
-		const done = second.out
-			.trim()
-			.split("\n")
-			.map((l) => JSON.parse(l) as Record<string, unknown>)
-			.find((e) => e.event === "done") as {
-			outputs: { resumedBlocks: number }[];
-		};
-		expect(done.outputs[0]?.resumedBlocks).toBe(0);
-		await using a = await registry.open(tmp.join("a.npy"));
-		await using b = await registry.open(tmp.join("b.zarr"));
-		expect(sha256((await b.read()).bytes)).toBe(sha256((await a.read()).bytes));
+		expect(resumedBlocks(second.out)).toBe(0);
+		await expectSameData(tmp);
 	});
 
 	it("restarts an interrupted HDF5 output from the beginning", async () => {
