@@ -25,6 +25,23 @@ export interface MmapLib {
 		blockingSync?: boolean,
 		invalidatePages?: boolean,
 	): void;
+	/**
+	 * Added by the mmap-io patch we carry (patches/mmap-io@1.1.7.patch): copies prod(counts) runs
+	 * of `runLength` bytes between two views in one native call, the run at odometer index
+	 * (i_0 … i_k) from `from[fromOffset + Σ i_d·fromStrides[d]]` to `to[toOffset + Σ i_d·toStrides[d]]`;
+	 * throws RangeError before copying anything when a run would leave either view. Absent when an
+	 * unpatched build is installed: callers then copy run by run.
+	 */
+	readonly copyStrided?: (
+		from: Uint8Array,
+		fromOffset: number,
+		to: Uint8Array,
+		toOffset: number,
+		runLength: number,
+		counts: readonly number[],
+		fromStrides: readonly number[],
+		toStrides: readonly number[],
+	) => void;
 	readonly PROT_READ: number;
 	readonly PROT_WRITE: number;
 	readonly MAP_SHARED: number;

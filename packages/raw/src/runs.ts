@@ -17,13 +17,16 @@ export class RunCursor {
 	readonly runLength: number;
 	/** Number of runs. */
 	readonly count: number;
+	/** File offset of the first run. */
+	readonly first: number;
+	/** Runs along each outer dimension (last fastest); their product is {@link count}. */
+	readonly counts: readonly number[];
+	/** File byte stride of each outer dimension. */
+	readonly strides: readonly number[];
 	/** File offset of the current run. */
 	fileOffset = 0;
 	/** Offset of the current run in the box buffer. */
 	bufOffset = 0;
-	readonly #first: number;
-	readonly #counts: readonly number[];
-	readonly #strides: readonly number[];
 	#idx: number[];
 	#done = 0;
 
@@ -33,10 +36,10 @@ export class RunCursor {
 		counts: readonly number[],
 		strides: readonly number[],
 	) {
-		this.#first = first;
 		this.runLength = runLength;
-		this.#counts = counts;
-		this.#strides = strides;
+		this.first = first;
+		this.counts = counts;
+		this.strides = strides;
 		this.#idx = new Array<number>(counts.length).fill(0);
 		let count = 1;
 		for (const c of counts) count *= c;
@@ -47,15 +50,15 @@ export class RunCursor {
 	next(): boolean {
 		if (this.#done >= this.count) return false;
 		if (this.#done === 0) {
-			this.fileOffset = this.#first;
+			this.fileOffset = this.first;
 			this.bufOffset = 0;
 		} else {
 			// Odometer over the outer dimensions, last one fastest.
-			let d = this.#counts.length - 1;
+			let d = this.counts.length - 1;
 			for (;;) {
 				const i = (this.#idx[d] as number) + 1;
-				const stride = this.#strides[d] as number;
-				if (i < (this.#counts[d] as number)) {
+				const stride = this.strides[d] as number;
+				if (i < (this.counts[d] as number)) {
 					this.#idx[d] = i;
 					this.fileOffset += stride;
 					break;
@@ -70,13 +73,32 @@ export class RunCursor {
 		return true;
 	}
 
+	/** File offset one past the last byte of the last run (the box's file span is [first, end)). */
+	get end(): number {
+		let last = this.first;
+		for (let d = 0; d < this.counts.length; d++)
+			last += ((this.counts[d] as number) - 1) * (this.strides[d] as number);
+		return last + this.runLength;
+	}
+
+	/** Byte stride of each outer dimension in the box buffer (the runs lie back to back there). */
+	bufStrides(): number[] {
+		const out = new Array<number>(this.counts.length);
+		let acc = this.runLength;
+		for (let d = this.counts.length - 1; d >= 0; d--) {
+			out[d] = acc;
+			acc *= this.counts[d] as number;
+		}
+		return out;
+	}
+
 	/** An independent cursor in the same position (for a second pass over a span of runs). */
 	clone(): RunCursor {
 		const c = new RunCursor(
-			this.#first,
+			this.first,
 			this.runLength,
-			this.#counts,
-			this.#strides,
+			this.counts,
+			this.strides,
 		);
 		c.#idx = [...this.#idx];
 		c.#done = this.#done;
