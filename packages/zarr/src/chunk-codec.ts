@@ -1,8 +1,9 @@
 /**
  * Encoding and decoding of one (inner) chunk's bytes through its bytes→bytes chain. Chains of
- * native codecs (napi zstd and lz4, node:zlib, blosc over those) run on the calling thread
- * with their work on libuv's thread pool, as many at once as the pool has workers; other
- * chains go to a worker when the chunk is big enough to be worth the hop, inline otherwise.
+ * native codecs that run on libuv's thread pool (napi lz4, node:zlib, blosc over those) run
+ * on the calling thread with their work there, as many at once as the pool has workers; other
+ * chains (zstd, whose binding is synchronous) go to a worker when the chunk is big enough to
+ * be worth the hop, inline otherwise.
  */
 import { MalformedError } from "@arraystore/core";
 import type { ChunkPlan } from "./codec-plan.js";
@@ -114,7 +115,7 @@ export class ChunkCodec {
 
 	/**
 	 * {@link decode} for one small read: on the calling thread (no worker, no libuv trip) when
-	 * the chain has synchronous decoders (crc32c, lz4), else inline on libuv's pool (blosc
+	 * the chain has synchronous decoders (crc32c, lz4, zstd), else inline on libuv's pool (blosc
 	 * splits in parallel) or the calling thread, never queued behind a worker. With `want` ([from, to) of the decoded chunk), only those
 	 * bytes of the result are sure to be decoded (blosc frames skip the blocks outside, zstd
 	 * frames stop after the block holding the last one: the result may be shorter).
@@ -126,7 +127,13 @@ export class ChunkCodec {
 	): Promise<Uint8Array> {
 		if (this.#chain.length === 0 || !this.#exact) return this.decode(encoded);
 		const raw =
-			decodeSyncInline(this.#chain, encoded, this.#limits, this.#native) ??
+			decodeSyncInline(
+				this.#chain,
+				encoded,
+				this.#limits,
+				this.#native,
+				want,
+			) ??
 			(await runInline({
 				op: "decode",
 				chain: this.#chain,

@@ -48,14 +48,15 @@ export interface CodecKernel {
 		total: number,
 	): Promise<Uint8Array | null>;
 	/**
-	 * Decodes on the calling thread when every codec of the chain can (crc32c, native lz4);
-	 * null otherwise.
+	 * Decodes on the calling thread when every codec of the chain can (crc32c, native lz4,
+	 * native zstd); null otherwise. `want` as in `decodeChain` (zstd may stop early).
 	 */
 	decodeChainSync(
 		chain: readonly KernelCodec[],
 		bytes: Uint8Array,
 		limits: readonly number[],
 		native?: boolean,
+		want?: readonly [number, number],
 	): Uint8Array | null;
 	/** True when the chain's heavy work runs on libuv's thread pool (no worker needed). */
 	threadPoolChain(chain: readonly KernelCodec[], native?: boolean): boolean;
@@ -117,17 +118,19 @@ export function pooledAlloc(): ((n: number) => Uint8Array) | undefined {
 
 /**
  * Decodes on the calling thread without waiting for anything, or answers null (kernel not
- * loaded yet, or a codec of the chain without a synchronous decoder).
+ * loaded yet, or a codec of the chain without a synchronous decoder). With `want`, the result
+ * may stop after the wanted bytes (zstd).
  */
 export function decodeSyncInline(
 	chain: readonly KernelCodec[],
 	bytes: Uint8Array,
 	limits: readonly number[],
 	native: boolean,
+	want?: readonly [number, number],
 ): Uint8Array | null {
 	if (!loaded) return null;
 	try {
-		return loaded.decodeChainSync(chain, bytes, limits, native);
+		return loaded.decodeChainSync(chain, bytes, limits, native, want);
 	} catch (err) {
 		throw kernelError(err, "decode");
 	}

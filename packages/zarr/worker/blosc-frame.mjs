@@ -1,7 +1,8 @@
 // The blosc 1.x frame (the format numcodecs, zarr-python and tensorstore read and write),
 // built on native LZ4 and zstd and node:zlib instead of the numcodecs.js WebAssembly build:
 // shuffle in JavaScript, then every split of every block compresses on libuv's thread pool at
-// once, so one chunk already uses every core.
+// once (lz4, zlib), so one chunk already uses every core; zstd splits run synchronously on the
+// calling thread (a codec worker, for big chunks) through one reused context.
 //
 //   header (16 bytes): version 2 | compressor version 1 | flags | typesize
 //                      | nbytes u32 | blocksize u32 | cbytes u32        (little-endian)
@@ -26,8 +27,7 @@ import {
 	zlibCompress,
 	zlibDecompress,
 	zstdCompress,
-	zstdDecompress,
-	zstdRoute,
+	zstdDecompressInto,
 } from "./native-codecs.mjs";
 import {
 	bitShuffle,
@@ -37,6 +37,10 @@ import {
 } from "./shuffle.mjs";
 
 const HEADER = 16;
+// Marks the zstd decoder, which runs synchronously into the destination (see bloscDecode).
+const ZSTD_INTO = () => {
+	throw new Error("blosc: zstd splits decode in place");
+};
 const MIN_BUFFERSIZE = 128;
 const MAX_SPLITS = 16;
 const MAX_TYPESIZE = 255;
@@ -101,7 +105,8 @@ function zstdLevel(clevel) {
 
 function streamCompressor(cname, clevel) {
 	if (cname === "lz4") return (b) => lz4BlockCompress(b);
-	if (cname === "zstd") return (b) => zstdCompress(b, zstdLevel(clevel));
+	// Synchronous, into pooled buffers (given back once the frame is put together).
+	if (cname === "zstd") return async (b) => zstdCompress(b, zstdLevel(clevel));
 	return (b) => zlibCompress("zlib", b, clevel);
 }
 
@@ -162,8 +167,12 @@ export async function bloscEncode(bytes, config) {
 	// Settle every split before failing: no rejection is left unobserved.
 	const settled = await Promise.allSettled(splits.map((s) => s.out));
 	const failed = settled.find((r) => r.status === "rejected");
-	if (failed) {
+	const done = () => {
+		for (const r of settled) if (r.status === "fulfilled") give(r.value);
 		if (shuffled !== bytes) give(shuffled);
+	};
+	if (failed) {
+		done();
 		throw failed.reason;
 	}
 	let total = HEADER + 4 * nblocks;
@@ -175,7 +184,7 @@ export async function bloscEncode(bytes, config) {
 	}
 	// Not worth it: store the buffer as it is, as c-blosc does.
 	if (total > nbytes + HEADER) {
-		if (shuffled !== bytes) give(shuffled);
+		done();
 		return memcpyed(bytes, flags, ts, bs);
 	}
 	const out = take(total);
@@ -191,7 +200,7 @@ export async function bloscEncode(bytes, config) {
 		out.set(s.out, at + 4);
 		at += 4 + s.out.length;
 	}
-	if (shuffled !== bytes) give(shuffled);
+	done();
 	return out;
 }
 
@@ -215,12 +224,8 @@ function memcpyed(bytes, flags, ts, bs) {
 function streamDecompressor(format) {
 	if (format === 1 && nativeLz4() !== null)
 		return (s, n) => lz4BlockDecompress(s, n);
-	if (format === 4 && nativeZstd() !== null)
-		return async (s, n) => {
-			const out = await zstdDecompress(s, n);
-			if (out === null) throw new Error("zstd: malformed split");
-			return out;
-		};
+	// zstd: decoded synchronously straight into the split's place (bloscDecode).
+	if (format === 4 && nativeZstd() !== null) return ZSTD_INTO;
 	if (format === 3) return (s, n) => zlibDecompress("zlib", s, n);
 	return null;
 }
@@ -318,12 +323,22 @@ export async function bloscDecode(bytes, limit, want) {
 	const tmp = f.doShuffle || f.doBit ? take(f.geometry.nbytes) : out;
 	try {
 		const packed = placeSplits(bytes, tmp, f.geometry, first, last);
-		// zstd splits the native decoder may not take (see zstdRoute): another decoder.
-		if (f.format === 4) {
-			const routes = packed.map(({ src, dst }) => zstdRoute(src, dst.length));
-			if (routes.includes("refuse"))
-				throw new Error("blosc: a zstd split declares more than its size");
-			if (routes.includes("fallback")) return null;
+		if (decompress === ZSTD_INTO) {
+			// The decoder writes into the split's place and fails on more than it takes.
+			for (const { src, dst } of packed) {
+				let n;
+				try {
+					n = zstdDecompressInto(src, dst);
+				} catch (err) {
+					throw new Error(`blosc: zstd split: ${err?.message ?? String(err)}`);
+				}
+				if (n !== dst.length)
+					throw new Error(
+						`blosc: split decodes to ${n} bytes, not ${dst.length}`,
+					);
+			}
+			if (tmp !== out) unshuffleBlocks(tmp, out, f, first, last);
+			return out;
 		}
 		const jobs = packed.map(({ src, dst }) =>
 			decompress(src, dst.length).then((b) => checkSplit(b, dst)),

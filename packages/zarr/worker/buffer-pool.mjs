@@ -34,6 +34,17 @@ export function take(n) {
 	return view;
 }
 
+/**
+ * The first `n` bytes of a view from {@link take}, handed out in its place (the old view must
+ * not be given back): an output written into a buffer of its bound, cut to what was written.
+ */
+export function trim(view, n) {
+	if (n === view.length) return view;
+	const out = new Uint8Array(view.buffer, view.byteOffset, n);
+	if (handedOut.delete(view)) handedOut.add(out);
+	return out;
+}
+
 /** Returns a view from {@link take}; the caller must not touch it afterwards. */
 export function give(view) {
 	if (!view || !handedOut.has(view)) return;

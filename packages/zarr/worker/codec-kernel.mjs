@@ -180,39 +180,53 @@ class NativeZstd {
 		return this.decodeLimited(bytes, Number.POSITIVE_INFINITY);
 	}
 	async decodeLimited(bytes, limit) {
-		const out =
-			nativeZstd() === null ? null : await zstdDecompress(bytes, limit);
+		const out = nativeZstd() === null ? null : zstdDecompress(bytes, limit);
 		return out ?? (await this.#fallback()).decode(bytes);
 	}
-	// At least the first `want[1]` decoded bytes (maybe all): the frame cut after the block
-	// that holds byte want[1] - 1, so the decoder stops there; the whole frame when the cut
-	// comes short (or saves nothing). `bytes` may be the first bytes of a stored value of
-	// `total` bytes: null then when they do not reach far enough (the caller reads it all).
+	// At least the first `want[1]` decoded bytes (maybe all): see zstdHead; the whole frame
+	// when the cut comes short (or saves nothing). `bytes` may be the first bytes of a stored
+	// value of `total` bytes: null then when they do not reach far enough (the caller reads
+	// it all).
 	async decodePart(bytes, limit, want, total = bytes.length) {
-		const upTo = want[1];
 		const cutInput = total > bytes.length;
-		if (nativeZstd() === null || upTo > limit - (limit >> 3))
-			return cutInput ? null : this.decodeLimited(bytes, limit);
-		const h = frameHeader(bytes, 0);
-		if (h !== null && h.fcs > limit)
-			throw new KernelError(
-				"malformed",
-				`zstd: frames declare more than the ${limit} bytes expected`,
-			);
-		const cut = framePrefix(bytes, upTo, take, total);
-		if (cut === null) return cutInput ? null : this.decodeLimited(bytes, limit);
-		let out;
-		try {
-			out = await zstdDecompress(cut, limit);
-		} catch {
-			// A frame the cut does not decode: the whole frame decides (and reports).
-			out = null;
-		} finally {
-			give(cut);
-		}
-		if (out !== null && out.length >= upTo) return out;
+		const out =
+			nativeZstd() === null
+				? undefined
+				: zstdHead(bytes, limit, want[1], total);
+		if (out !== undefined) return out;
 		return cutInput ? null : this.decodeLimited(bytes, limit);
 	}
+}
+
+/**
+ * At least the first `upTo` decoded bytes of zstd `bytes` (maybe all), synchronously: the
+ * frame cut after the block that holds byte upTo - 1, so the decoder stops there. Undefined
+ * when the cut comes short or saves nothing (decode the whole frame then); null when `bytes`,
+ * the first bytes of a stored value of `total` bytes, do not reach far enough.
+ */
+function zstdHead(bytes, limit, upTo, total) {
+	const cutInput = total > bytes.length;
+	if (upTo > limit - (limit >> 3)) return cutInput ? null : undefined;
+	const h = frameHeader(bytes, 0);
+	if (h !== null && h.fcs > limit)
+		throw new KernelError(
+			"malformed",
+			`zstd: frames declare more than the ${limit} bytes expected`,
+		);
+	const cut = framePrefix(bytes, upTo, take, total);
+	if (cut === null) return cutInput ? null : undefined;
+	let out;
+	try {
+		out = zstdDecompress(cut, limit);
+	} catch {
+		// A frame the cut does not decode: the whole frame decides (and reports).
+		out = null;
+	} finally {
+		give(cut);
+	}
+	if (out !== null && out.length >= upTo) return out;
+	give(out);
+	return cutInput ? null : undefined;
 }
 
 // numcodecs' LZ4 frame: 4-byte little-endian size, then one LZ4 block.
@@ -376,9 +390,10 @@ async function codecFor(spec, native) {
 }
 
 /**
- * True when every codec of `chain` does its heavy work off the calling thread (napi zstd and
- * lz4, node:zlib, blosc framing of those): such chains run inline, in parallel on libuv's
- * thread pool, without the hop to a worker.
+ * True when every codec of `chain` does its heavy work off the calling thread (napi lz4,
+ * node:zlib, blosc framing of those): such chains run inline, in parallel on libuv's thread
+ * pool, without the hop to a worker. zstd runs on the calling thread (synchronous binding, no
+ * output buffer per call): its chains go to the workers.
  */
 export function threadPoolChain(chain, native = true) {
 	return chain.every((spec) => {
@@ -386,12 +401,12 @@ export function threadPoolChain(chain, native = true) {
 			case "gzip":
 			case "zlib":
 				return true;
-			case "zstd":
-				return native && nativeZstd() !== null;
 			case "lz4":
 				return native && nativeLz4() !== null;
-			case "blosc":
-				return native && bloscEncodes(spec.config?.cname);
+			case "blosc": {
+				const cname = spec.config?.cname;
+				return native && cname !== "zstd" && bloscEncodes(cname);
+			}
 			default:
 				return false;
 		}
@@ -521,7 +536,7 @@ export async function decodeChain(chain, bytes, limits, native = true, want) {
 }
 
 // One codec's decode on the calling thread, or null when it has none here.
-function decodeOneSync(spec, bytes, native) {
+function decodeOneSync(spec, bytes, native, limit, want) {
 	switch (spec.id) {
 		case "crc32c":
 			return Crc32cCodec.fromConfig().decode(bytes);
@@ -532,6 +547,14 @@ function decodeOneSync(spec, bytes, native) {
 				throw new KernelError("malformed", "lz4: decoded size differs");
 			return out;
 		}
+		case "zstd": {
+			if (!native || nativeZstd() === null) return null;
+			const part =
+				want === undefined
+					? undefined
+					: zstdHead(bytes, limit, want[1], bytes.length);
+			return part ?? zstdDecompress(bytes, limit);
+		}
 		// blosc: its splits decode in parallel on libuv's pool (decodePart), faster than here.
 		default:
 			return null;
@@ -539,11 +562,12 @@ function decodeOneSync(spec, bytes, native) {
 }
 
 /**
- * {@link decodeChain} on the calling thread for chains of crc32c and native lz4 (one small
- * read: the trip to libuv's pool costs more than one such chunk), or null when a codec of the
- * chain has no synchronous decoder here.
+ * {@link decodeChain} on the calling thread for chains of crc32c, native lz4 and native zstd
+ * (one small read: the trip to libuv's pool costs more than one such chunk), or null when a
+ * codec of the chain has no synchronous decoder here. With `want`, a zstd first codec may stop
+ * early as in {@link decodeChain}.
  */
-export function decodeChainSync(chain, bytes, limits, native = true) {
+export function decodeChainSync(chain, bytes, limits, native = true, want) {
 	let b = bytes;
 	for (let i = chain.length - 1; i >= 0; i--) {
 		const spec = chain[i];
@@ -551,7 +575,7 @@ export function decodeChainSync(chain, bytes, limits, native = true) {
 		precheck(spec.id, b, limit);
 		let next;
 		try {
-			next = decodeOneSync(spec, b, native);
+			next = decodeOneSync(spec, b, native, limit, i === 0 ? want : undefined);
 		} catch (err) {
 			if (err instanceof KernelError) throw err;
 			throw new KernelError(

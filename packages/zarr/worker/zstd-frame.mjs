@@ -1,11 +1,9 @@
 // Zstandard frame headers (RFC 8878 §3.1.1), read and patched without decoding anything:
 //
 // - `zstdSizes` walks every frame and block header of untrusted bytes and returns the declared
-//   content size and an upper bound of the decoded size, so a native decoder (which sizes its
-//   output itself) is only handed input that cannot expand past what the caller expects;
-// - `withContentSize` adds the Frame_Content_Size field to a frame that lacks it. The native
-//   encoder streams, so its frames carry no content size, and numcodecs before 0.13 (the
-//   zarr-python 2 of Debian) refuses such frames ("invalid input data").
+//   content size and an upper bound of the decoded size, so the decoder's output buffer is
+//   sized from what the frames declare, never beyond what the caller expects;
+// - `framePrefix` cuts a frame after the block holding a given decoded byte (small reads).
 //
 // Plain JavaScript: it runs in the codec worker threads too (see codec-kernel.mjs).
 
@@ -108,28 +106,6 @@ export function zstdSizes(b) {
 		content = h.fcs >= 0 && content >= 0 ? content + h.fcs : -1;
 	}
 	return { bound, content };
-}
-
-/**
- * `frame` (one zstd frame of `size` decoded bytes) with its Frame_Content_Size set, in a
- * buffer from `alloc`. Returns `frame` itself when it has one already.
- */
-export function withContentSize(frame, size, alloc = (n) => new Uint8Array(n)) {
-	const h = frameHeader(frame, 0);
-	if (h === null || h.fcsLen > 0) return frame;
-	// 4-byte field up to 4 GiB, 8 bytes beyond (the 2-byte form is offset by 256: avoid it).
-	const len = size <= 0xffffffff ? 4 : 8;
-	const flag = len === 4 ? 2 : 3;
-	const out = alloc(frame.length + len);
-	out.set(frame.subarray(0, h.headerEnd), 0);
-	out[4] = (h.fhd & 0x3f) | (flag << 6);
-	let v = size;
-	for (let i = 0; i < len; i++) {
-		out[h.headerEnd + i] = v % 256;
-		v = Math.floor(v / 256);
-	}
-	out.set(frame.subarray(h.headerEnd), h.headerEnd + len);
-	return out;
 }
 
 /**
