@@ -35,6 +35,11 @@ import {
 	type ShardEntry,
 } from "./shard-index.js";
 import { isSmallRead, readSmall, type SmallReadTarget } from "./small-read.js";
+import {
+	readSmallSharded,
+	ShardIndexCache,
+	type SmallShardTarget,
+} from "./small-shard-read.js";
 import { type FsStore, joinKey } from "./store.js";
 import type { WorkerPool } from "./worker-pool.js";
 
@@ -70,6 +75,8 @@ export class ChunkEngine {
 	readonly #unit: readonly number[];
 	readonly #unitStrides: readonly number[];
 	readonly #fill: Uint8Array;
+	// Indexes of recently read shards (small reads).
+	readonly #indexes = new ShardIndexCache();
 
 	constructor(ctx: EngineContext, meta: ArrayMeta) {
 		this.#ctx = ctx;
@@ -120,8 +127,22 @@ export class ChunkEngine {
 			return;
 		}
 		const ranges = chunkRanges(region, outer);
-		if (!meta.plan.shard && isSmallRead(ranges, this.#codec.chunkBytes)) {
+		const shard = meta.plan.shard;
+		if (!shard && isSmallRead(ranges, this.#codec.chunkBytes)) {
 			await readSmall(this.#small(), region, ranges, dst, signal);
+			return;
+		}
+		if (
+			shard &&
+			isSmallRead(chunkRanges(region, this.#unit), this.#codec.chunkBytes)
+		) {
+			const t: SmallShardTarget = {
+				...this.#small(),
+				plan: shard,
+				innerShape: this.#unit,
+				indexes: this.#indexes,
+			};
+			await readSmallSharded(t, region, dst, signal);
 			return;
 		}
 		const tasks = [...gridCoords(ranges)].map((coords) => async () => {

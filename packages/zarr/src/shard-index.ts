@@ -23,6 +23,7 @@ export function indexBytes(plan: ShardPlan, count: number): number {
 /**
  * Decodes a shard index. `shardSize` is the shard's total size: entries pointing past it
  * (or into the index) are malformed.
+ * @throws {MalformedError} a wrong size, checksum or entry.
  */
 export async function decodeIndex(
 	plan: ShardPlan,
@@ -30,6 +31,22 @@ export async function decodeIndex(
 	bytes: Uint8Array,
 	shardSize: number,
 ): Promise<ShardEntry[]> {
+	const k = plan.indexChain.length > 0 ? await loadKernel() : null;
+	return decodeIndexSync(plan, count, bytes, shardSize, k?.crc32c ?? null);
+}
+
+/**
+ * {@link decodeIndex} on the calling thread, with the kernel's `crc32c` (needed when the
+ * index codecs end in one; null otherwise).
+ * @throws {MalformedError} a wrong size, checksum or entry.
+ */
+export function decodeIndexSync(
+	plan: ShardPlan,
+	count: number,
+	bytes: Uint8Array,
+	shardSize: number,
+	crc32c: ((bytes: Uint8Array) => number) | null,
+): ShardEntry[] {
 	const n = indexBytes(plan, count);
 	if (bytes.length !== n)
 		throw new MalformedError(
@@ -37,13 +54,14 @@ export async function decodeIndex(
 		);
 	const body = bytes.subarray(0, count * 16);
 	if (plan.indexChain.length > 0) {
-		const k = await loadKernel();
+		if (!crc32c)
+			throw new MalformedError("shard index checksum cannot be checked");
 		const want = new DataView(
 			bytes.buffer,
 			bytes.byteOffset + count * 16,
 			4,
 		).getUint32(0, true);
-		if (k.crc32c(body) !== want)
+		if (crc32c(body) !== want)
 			throw new MalformedError(
 				"shard index checksum mismatch (corrupted shard)",
 			);

@@ -7,7 +7,7 @@
 import type { Region, StridedView } from "@arraystore/core";
 import type { ChunkCodec } from "./chunk-codec.js";
 import { gridCoords, overlap } from "./grid.js";
-import { loadKernel, pooledAlloc, releaseEncoded } from "./kernel.js";
+import { loadKernel, releaseEncoded } from "./kernel.js";
 import type { FsStore } from "./store.js";
 
 // Reads of at most this many chunks and decoded bytes take the small-read path.
@@ -52,6 +52,84 @@ export function isSmallRead(
 	);
 }
 
+/**
+ * Where one small read gets a chunk's stored bytes: a chunk file, or an inner chunk's range
+ * of a shard.
+ */
+export interface UnitSource {
+	/**
+	 * With synchronous calls, into a buffer `alloc` lends: the stored bytes (with `head`, only
+	 * the first `head(size)` of them), undefined when the chunk is missing, null when it holds
+	 * more than `maxBytes` (then {@link slow} reads it).
+	 */
+	fetch(
+		alloc: (n: number) => Uint8Array,
+		maxBytes: number,
+		head?: (size: number) => number,
+	): Uint8Array | undefined | null;
+	/** The whole stored chunk, read off the event loop when fetch answered null. */
+	slow(alloc: (n: number) => Uint8Array): Promise<Uint8Array | undefined>;
+}
+
+/**
+ * Starts the small read of one chunk (or inner chunk) at `origin` whose overlap `ov` the box
+ * wants: its stored bytes are read before this returns (zstd chunks: only as many as the
+ * wanted ones likely need); the promise settles once they are decoded and copied to `dst`.
+ */
+export function startUnit(
+	t: SmallReadTarget,
+	alloc: (n: number) => Uint8Array,
+	src: UnitSource,
+	origin: readonly number[],
+	ov: Region,
+	dst: StridedView,
+): Promise<void> {
+	const want = t.wanted(ov, origin);
+	let total = -1;
+	const head = (size: number): number => {
+		total = size;
+		return t.codec.headBytes(want, size);
+	};
+	const enc = src.fetch(alloc, t.codec.encodedBound, head);
+	return (async () => {
+		let got: Uint8Array | null | undefined = enc;
+		let raw: Uint8Array | null = null;
+		try {
+			if (got && got.length < total) {
+				raw = await t.codec.decodeHead(got, want, total);
+				if (raw === null) {
+					// The head did not reach far enough: the whole chunk.
+					releaseEncoded(got);
+					got = undefined;
+					got = src.fetch(alloc, Infinity);
+				}
+			}
+			// null: stored bytes too many for the chunk, read off the event loop (the decoder
+			// then reports them).
+			if (got === null) got = await src.slow(alloc);
+			if (raw) t.copyOut(raw, origin, ov, dst);
+			else await t.readUnit(got ?? null, origin, ov, dst);
+		} finally {
+			if (raw) releaseEncoded(raw);
+			if (got) releaseEncoded(got);
+		}
+	})();
+}
+
+/**
+ * Waits for every started unit (none writes into the box later), then rethrows `stopped`
+ * (a failure while starting them) or the first unit's failure.
+ */
+export async function settleUnits(
+	jobs: readonly Promise<void>[],
+	stopped: { readonly err: unknown } | undefined,
+): Promise<void> {
+	const settled = await Promise.allSettled(jobs);
+	if (stopped) throw stopped.err;
+	const failed = settled.find((r) => r.status === "rejected");
+	if (failed) throw failed.reason;
+}
+
 /** Reads the box `region` (chunks `ranges`, not sharded) into `dst` chunk by chunk. */
 export async function readSmall(
 	t: SmallReadTarget,
@@ -62,8 +140,7 @@ export async function readSmall(
 ): Promise<void> {
 	const outer = t.chunkShape;
 	const store = t.store;
-	await loadKernel();
-	const alloc = pooledAlloc();
+	const alloc = (await loadKernel()).lend;
 	const jobs: Promise<void>[] = [];
 	let stopped: { readonly err: unknown } | undefined;
 	try {
@@ -72,47 +149,14 @@ export async function readSmall(
 			const ov = overlap(region, outer, coords) as Region;
 			const key = t.key(coords);
 			const origin = coords.map((c, d) => c * (outer[d] as number));
-			const want = t.wanted(ov, origin);
-			// zstd chunks: only as many stored bytes as the wanted ones likely need.
-			let total = -1;
-			const head = (size: number): number => {
-				total = size;
-				return t.codec.headBytes(want, size);
+			const src: UnitSource = {
+				fetch: (a, max, head) => store.getSync(key, a, max, head),
+				slow: (a) => store.get(key, signal, a),
 			};
-			const enc = alloc
-				? store.getSync(key, alloc, t.codec.encodedBound, head)
-				: null;
-			jobs.push(
-				(async () => {
-					let got: Uint8Array | null | undefined = enc;
-					let raw: Uint8Array | null = null;
-					try {
-						if (got && got.length < total) {
-							raw = await t.codec.decodeHead(got, want, total);
-							if (raw === null) {
-								// The head did not reach far enough: the whole chunk.
-								releaseEncoded(got);
-								got = alloc ? store.getSync(key, alloc, Infinity) : null;
-							}
-						}
-						// null: a file too big for its chunk, read off the event loop (the
-						// decoder then reports it).
-						if (got === null) got = await store.get(key, signal, alloc);
-						if (raw) t.copyOut(raw, origin, ov, dst(ov.start));
-						else await t.readUnit(got ?? null, origin, ov, dst(ov.start));
-					} finally {
-						if (raw) releaseEncoded(raw);
-						if (got) releaseEncoded(got);
-					}
-				})(),
-			);
+			jobs.push(startUnit(t, alloc, src, origin, ov, dst(ov.start)));
 		}
 	} catch (err) {
 		stopped = { err };
 	}
-	// Every started chunk settles before the read answers (none writes into `out` later).
-	const settled = await Promise.allSettled(jobs);
-	if (stopped) throw stopped.err;
-	const failed = settled.find((r) => r.status === "rejected");
-	if (failed) throw failed.reason;
+	await settleUnits(jobs, stopped);
 }

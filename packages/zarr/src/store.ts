@@ -4,7 +4,13 @@
  * metadata file; keys are validated so none can escape the store root.
  */
 import { randomBytes } from "node:crypto";
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import {
+	type BigIntStats,
+	closeSync,
+	fstatSync,
+	openSync,
+	readSync,
+} from "node:fs";
 import {
 	mkdir,
 	open,
@@ -50,10 +56,32 @@ export function joinKey(...parts: string[]): string {
 	return parts.filter((p) => p !== "").join("/");
 }
 
+/**
+ * A file opened with synchronous calls for a few positional reads (one small read of a shard).
+ * `stamp` names this version of the file (device, inode, size, change times): a writer's
+ * rename or rewrite changes it.
+ */
+export interface SyncFile {
+	readonly path: string;
+	readonly size: number;
+	readonly stamp: string;
+	/**
+	 * `length` bytes at `offset` into a buffer `alloc` lends (fewer at the file's end).
+	 * The caller checks `offset + length` against {@link size} before asking.
+	 */
+	read(
+		offset: number,
+		length: number,
+		alloc: (n: number) => Uint8Array,
+	): Uint8Array;
+	close(): void;
+}
+
 /** A directory-backed Zarr store. */
 export class FsStore {
 	readonly root: string;
 	readonly #written = new Set<string>();
+	#writes = 0;
 	// Past this many files, sync() walks the store instead of remembering every path.
 	#overflow = false;
 
@@ -126,6 +154,61 @@ export class FsStore {
 		} finally {
 			closeSync(fd);
 		}
+	}
+
+	/** `key` opened for synchronous positional reads, or undefined when absent. */
+	openSync(key: string): SyncFile | undefined {
+		const p = this.path(key);
+		let fd: number;
+		try {
+			fd = openSync(p, "r");
+		} catch (err) {
+			if (isMissing(err)) return undefined;
+			throw fromNodeError(err, { target: p, adapter: "zarr" });
+		}
+		let st: BigIntStats;
+		try {
+			st = fstatSync(fd, { bigint: true });
+		} catch (err) {
+			closeSync(fd);
+			throw fromNodeError(err, { target: p, adapter: "zarr" });
+		}
+		if (!st.isFile()) {
+			closeSync(fd);
+			return undefined;
+		}
+		let open = true;
+		return {
+			path: p,
+			size: Number(st.size),
+			stamp: `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`,
+			read(offset, length, alloc) {
+				const out = alloc(length);
+				let got = 0;
+				try {
+					while (got < length) {
+						const n = readSync(fd, out, got, length - got, offset + got);
+						if (n === 0) break;
+						got += n;
+					}
+				} catch (err) {
+					throw fromNodeError(err, { target: p, adapter: "zarr" });
+				}
+				return got === length ? out : out.subarray(0, got);
+			},
+			close() {
+				if (open) closeSync(fd);
+				open = false;
+			},
+		};
+	}
+
+	/**
+	 * Counts the store's own writes (set, delete, noteWritten): caches of what files hold
+	 * (shard indexes) drop what they know when it changes.
+	 */
+	get writes(): number {
+		return this.#writes;
 	}
 
 	async #getInto(
@@ -243,6 +326,7 @@ export class FsStore {
 	 * file and rename) so {@link sync} fsyncs it too. `path` is absolute, from {@link path}.
 	 */
 	noteWritten(path: string): void {
+		this.#writes++;
 		if (this.#written.size < MAX_TRACKED) this.#written.add(path);
 		else this.#overflow = true;
 	}
@@ -250,6 +334,7 @@ export class FsStore {
 	/** Removes the value under `key` (no error when absent). */
 	async delete(key: string): Promise<void> {
 		const p = this.path(key);
+		this.#writes++;
 		try {
 			await unlink(p);
 		} catch (err) {
@@ -263,6 +348,7 @@ export class FsStore {
 		const p = this.path(key);
 		if (key === "")
 			throw new InvalidSelectionError("refusing to delete the store root");
+		this.#writes++;
 		try {
 			await rm(p, { recursive: true, force: true });
 		} catch (err) {
