@@ -174,6 +174,8 @@ export class ChunkEngine {
 		return {
 			store: this.#ctx.store,
 			codec: this.#codec,
+			chain: this.#meta.plan.chunk.chain,
+			native: this.#ctx.native ?? true,
 			chunkShape: this.#meta.chunkShape,
 			key: (coords) => this.#key(coords),
 			wanted: (ov, origin) => this.#wanted(ov, origin),

@@ -5,10 +5,11 @@
  * tensorstore does, instead of four event-loop trips per file and a queue for the codec.
  */
 import type { Region, StridedView } from "@arraystore/core";
+import { planBlosc } from "./blosc-ranges.js";
 import type { ChunkCodec } from "./chunk-codec.js";
 import { gridCoords, overlap } from "./grid.js";
-import { loadKernel, releaseEncoded } from "./kernel.js";
-import type { FsStore } from "./store.js";
+import { type KernelCodec, loadKernel, releaseEncoded } from "./kernel.js";
+import type { FsStore, SyncFile } from "./store.js";
 
 // Reads of at most this many chunks and decoded bytes take the small-read path.
 const SMALL_READ_CHUNKS = 4;
@@ -18,6 +19,10 @@ const SMALL_READ_BYTES = 16 * 1024 * 1024;
 export interface SmallReadTarget {
 	readonly store: FsStore;
 	readonly codec: ChunkCodec;
+	/** The (inner) chunk's bytes→bytes codecs (a lone blosc one: frames read in part). */
+	readonly chain: readonly KernelCodec[];
+	/** Native codecs allowed (the adapter's `nativeCodecs`). */
+	readonly native: boolean;
 	readonly chunkShape: readonly number[];
 	/** Store key of a chunk. */
 	key(coords: readonly number[]): string;
@@ -52,68 +57,172 @@ export function isSmallRead(
 	);
 }
 
-/**
- * Where one small read gets a chunk's stored bytes: a chunk file, or an inner chunk's range
- * of a shard.
- */
-export interface UnitSource {
+/** One stored chunk (a file, or an inner chunk's range of a shard) opened for a small read. */
+export interface StoredChunk {
+	readonly size: number;
 	/**
-	 * With synchronous calls, into a buffer `alloc` lends: the stored bytes (with `head`, only
-	 * the first `head(size)` of them), undefined when the chunk is missing, null when it holds
-	 * more than `maxBytes` (then {@link slow} reads it).
+	 * Reads stored bytes [at, at + dst.length) into `dst` with synchronous calls.
+	 * @throws {MalformedError} fewer bytes than that (the file changed while reading).
 	 */
-	fetch(
-		alloc: (n: number) => Uint8Array,
-		maxBytes: number,
-		head?: (size: number) => number,
-	): Uint8Array | undefined | null;
-	/** The whole stored chunk, read off the event loop when fetch answered null. */
+	readInto(dst: Uint8Array, at: number): void;
+}
+
+/** Where one small read gets a chunk's stored bytes. */
+export interface UnitSource {
+	/** Opens the stored chunk with synchronous calls; undefined when it is missing. */
+	open(): StoredChunk | undefined;
+	/**
+	 * The whole stored chunk read off the event loop, for one holding more bytes than any
+	 * encoding of the chunk (its decoder then reports it).
+	 */
 	slow(alloc: (n: number) => Uint8Array): Promise<Uint8Array | undefined>;
+	/** Done with what {@link open} opened. */
+	close(): void;
+}
+
+/** What every unit of one small read shares. */
+export interface SmallReadIo {
+	/** The kernel pool's allocator. */
+	readonly alloc: (n: number) => Uint8Array;
+	/** Which native codecs the kernel has (blosc frames read in part only with them). */
+	readonly native: { readonly lz4: boolean; readonly zstd: boolean };
+}
+
+/** The kernel, loaded, as a small read uses it. */
+export async function smallReadIo(): Promise<SmallReadIo> {
+	const k = await loadKernel();
+	return { alloc: k.lend, native: k.nativeCodecs() };
 }
 
 /**
  * Starts the small read of one chunk (or inner chunk) at `origin` whose overlap `ov` the box
  * wants: its stored bytes are read before this returns (zstd chunks: only as many as the
- * wanted ones likely need); the promise settles once they are decoded and copied to `dst`.
+ * wanted ones likely need; blosc frames: only the blocks holding them); the promise settles
+ * once they are decoded and copied to `dst`, and `src` is closed.
  */
 export function startUnit(
 	t: SmallReadTarget,
-	alloc: (n: number) => Uint8Array,
+	io: SmallReadIo,
 	src: UnitSource,
 	origin: readonly number[],
 	ov: Region,
 	dst: StridedView,
 ): Promise<void> {
 	const want = t.wanted(ov, origin);
-	let total = -1;
-	const head = (size: number): number => {
-		total = size;
-		return t.codec.headBytes(want, size);
-	};
-	const enc = src.fetch(alloc, t.codec.encodedBound, head);
+	let chunk: StoredChunk | undefined;
+	let enc: Uint8Array | null | undefined;
+	try {
+		chunk = src.open();
+		enc =
+			chunk === undefined
+				? undefined
+				: chunk.size > t.codec.encodedBound
+					? null
+					: readStored(t, io, chunk, want);
+	} catch (err) {
+		src.close();
+		throw err;
+	}
 	return (async () => {
 		let got: Uint8Array | null | undefined = enc;
 		let raw: Uint8Array | null = null;
 		try {
-			if (got && got.length < total) {
-				raw = await t.codec.decodeHead(got, want, total);
+			if (got && chunk && got.length < chunk.size) {
+				raw = await t.codec.decodeHead(got, want, chunk.size);
 				if (raw === null) {
 					// The head did not reach far enough: the whole chunk.
 					releaseEncoded(got);
 					got = undefined;
-					got = src.fetch(alloc, Infinity);
+					got = readAll(chunk, io.alloc);
 				}
 			}
 			// null: stored bytes too many for the chunk, read off the event loop (the decoder
 			// then reports them).
-			if (got === null) got = await src.slow(alloc);
+			if (got === null) got = await src.slow(io.alloc);
 			if (raw) t.copyOut(raw, origin, ov, dst);
 			else await t.readUnit(got ?? null, origin, ov, dst);
 		} finally {
 			if (raw) releaseEncoded(raw);
 			if (got) releaseEncoded(got);
+			src.close();
 		}
 	})();
+}
+
+function readAll(
+	chunk: StoredChunk,
+	alloc: (n: number) => Uint8Array,
+): Uint8Array {
+	const out = alloc(chunk.size);
+	try {
+		chunk.readInto(out, 0);
+	} catch (err) {
+		releaseEncoded(out);
+		throw err;
+	}
+	return out;
+}
+
+// Bytes a blosc frame's first read takes (its header and, mostly, its block offsets).
+const BLOSC_FIRST = 4096;
+
+// The stored bytes of `chunk` that decoding the wanted bytes `want` needs: a head of a zstd
+// frame (shorter than the chunk), a blosc frame with only the header, block offsets and the
+// wanted blocks read (zeros elsewhere, so a corrupt frame never decodes stale pool bytes), or
+// all of it.
+function readStored(
+	t: SmallReadTarget,
+	io: SmallReadIo,
+	chunk: StoredChunk,
+	want: readonly [number, number],
+): Uint8Array {
+	const size = chunk.size;
+	const head = t.codec.headBytes(want, size);
+	if (head < size) {
+		const out = io.alloc(head);
+		try {
+			chunk.readInto(out, 0);
+		} catch (err) {
+			releaseEncoded(out);
+			throw err;
+		}
+		return out;
+	}
+	if (!t.native || t.chain.length !== 1 || t.chain[0]?.id !== "blosc")
+		return readAll(chunk, io.alloc);
+	const out = io.alloc(size);
+	try {
+		let have = Math.min(size, BLOSC_FIRST);
+		chunk.readInto(out.subarray(0, have), 0);
+		const upTo = (n: number): void => {
+			if (n <= have) return;
+			chunk.readInto(out.subarray(have, n), have);
+			have = n;
+		};
+		const plan = planBlosc(
+			out.subarray(0, have),
+			size,
+			want,
+			io.native,
+			(n) => {
+				if (n > size) return null;
+				upTo(n);
+				return out.subarray(0, n);
+			},
+		);
+		if (plan === null || plan.from <= have + BLOSC_FIRST)
+			upTo(plan ? plan.to : size);
+		else {
+			out.fill(0, have, plan.from);
+			chunk.readInto(out.subarray(plan.from, plan.to), plan.from);
+			have = plan.to;
+		}
+		out.fill(0, have, size);
+		return out;
+	} catch (err) {
+		releaseEncoded(out);
+		throw err;
+	}
 }
 
 /**
@@ -140,7 +249,7 @@ export async function readSmall(
 ): Promise<void> {
 	const outer = t.chunkShape;
 	const store = t.store;
-	const alloc = (await loadKernel()).lend;
+	const io = await smallReadIo();
 	const jobs: Promise<void>[] = [];
 	let stopped: { readonly err: unknown } | undefined;
 	try {
@@ -149,11 +258,16 @@ export async function readSmall(
 			const ov = overlap(region, outer, coords) as Region;
 			const key = t.key(coords);
 			const origin = coords.map((c, d) => c * (outer[d] as number));
+			let file: SyncFile | undefined;
 			const src: UnitSource = {
-				fetch: (a, max, head) => store.getSync(key, a, max, head),
+				open: () => {
+					file = store.openSync(key);
+					return file;
+				},
 				slow: (a) => store.get(key, signal, a),
+				close: () => file?.close(),
 			};
-			jobs.push(startUnit(t, alloc, src, origin, ov, dst(ov.start)));
+			jobs.push(startUnit(t, io, src, origin, ov, dst(ov.start)));
 		}
 	} catch (err) {
 		stopped = { err };

@@ -17,7 +17,9 @@ import { loadKernel, releaseEncoded } from "./kernel.js";
 import { decodeIndexSync, indexBytes, type ShardEntry } from "./shard-index.js";
 import {
 	type SmallReadTarget,
+	type StoredChunk,
 	settleUnits,
+	smallReadIo,
 	startUnit,
 	type UnitSource,
 } from "./small-read.js";
@@ -107,8 +109,8 @@ export async function readSmallSharded(
 	const inner = t.innerShape;
 	const perShard = outer.map((s, d) => s / (inner[d] as number));
 	const count = prod(perShard);
-	const k = await loadKernel();
-	const alloc = k.lend;
+	const io = await smallReadIo();
+	const crc32c = (await loadKernel()).crc32c;
 	const files: SyncFile[] = [];
 	const jobs: Promise<void>[] = [];
 	let stopped: { readonly err: unknown } | undefined;
@@ -119,7 +121,7 @@ export async function readSmallSharded(
 			const file = t.store.openSync(key);
 			if (file) files.push(file);
 			const entries = file
-				? shardIndex(t, key, file, count, alloc, k.crc32c)
+				? shardIndex(t, key, file, count, io.alloc, crc32c)
 				: null;
 			const shardRegion = overlap(region, outer, coords) as Region;
 			for (const g of gridCoords(chunkRanges(shardRegion, inner))) {
@@ -133,14 +135,7 @@ export async function readSmallSharded(
 				const ov = overlap(region, inner, g) as Region;
 				const origin = g.map((c, d) => c * (inner[d] as number));
 				jobs.push(
-					startUnit(
-						t,
-						alloc,
-						entrySource(key, file, entry),
-						origin,
-						ov,
-						dst(ov.start),
-					),
+					startUnit(t, io, entrySource(file, entry), origin, ov, dst(ov.start)),
 				);
 			}
 		}
@@ -169,15 +164,10 @@ function shardIndex(
 	const ib = indexBytes(plan, count);
 	if (file.size < ib)
 		throw new MalformedError(`shard ${key} is shorter than its index`);
-	const bytes = file.read(
-		plan.indexLocation === "start" ? 0 : file.size - ib,
-		ib,
-		alloc,
-	);
+	const bytes = alloc(ib);
 	let entries: ShardEntry[];
 	try {
-		if (bytes.length !== ib)
-			throw new MalformedError(`shard ${key} changed while reading`);
+		file.readInto(bytes, plan.indexLocation === "start" ? 0 : file.size - ib);
 		entries = decodeIndexSync(plan, count, bytes, file.size, crc32c);
 	} finally {
 		releaseEncoded(bytes);
@@ -187,35 +177,28 @@ function shardIndex(
 }
 
 // One inner chunk's stored bytes: its range of the open shard (every entry was checked against
-// the shard's size when the index was decoded).
+// the shard's size when the index was decoded). The shard is closed by the caller.
 function entrySource(
-	key: string,
 	file: SyncFile | undefined,
 	entry: ShardEntry,
 ): UnitSource {
-	const read = (
-		length: number,
-		alloc: (n: number) => Uint8Array,
-	): Uint8Array => {
-		if (!file || !entry) throw new MalformedError(`shard ${key} has no chunk`);
-		const got = file.read(entry.offset, length, alloc);
-		if (got.length !== length) {
-			releaseEncoded(got);
-			throw new MalformedError(`shard ${key} changed while reading`);
-		}
-		return got;
-	};
+	const chunk: StoredChunk | undefined =
+		file && entry
+			? {
+					size: entry.nbytes,
+					readInto: (dst, at) => file.readInto(dst, entry.offset + at),
+				}
+			: undefined;
 	return {
-		fetch(alloc, maxBytes, head) {
-			if (!file || !entry) return undefined;
-			if (entry.nbytes > maxBytes) return null;
-			const n = head
-				? Math.max(0, Math.min(entry.nbytes, head(entry.nbytes)))
-				: entry.nbytes;
-			return read(n, alloc);
-		},
+		open: () => chunk,
 		// More bytes than any encoding of the chunk: into a fresh buffer (bounded by the
 		// shard's size), for the decoder to refuse.
-		slow: async () => read(entry?.nbytes ?? 0, (n) => new Uint8Array(n)),
+		slow: async () => {
+			if (!chunk) return undefined;
+			const out = new Uint8Array(chunk.size);
+			chunk.readInto(out, 0);
+			return out;
+		},
+		close: () => undefined,
 	};
 }

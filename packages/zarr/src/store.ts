@@ -23,7 +23,11 @@ import {
 	writeFile,
 } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { fromNodeError, InvalidSelectionError } from "@arraystore/core";
+import {
+	fromNodeError,
+	InvalidSelectionError,
+	MalformedError,
+} from "@arraystore/core";
 
 /** One directory entry of a store listing. */
 export interface StoreEntry {
@@ -57,7 +61,7 @@ export function joinKey(...parts: string[]): string {
 }
 
 /**
- * A file opened with synchronous calls for a few positional reads (one small read of a shard).
+ * A file opened with synchronous calls for a few positional reads (one small read).
  * `stamp` names this version of the file (device, inode, size, change times): a writer's
  * rename or rewrite changes it.
  */
@@ -66,14 +70,10 @@ export interface SyncFile {
 	readonly size: number;
 	readonly stamp: string;
 	/**
-	 * `length` bytes at `offset` into a buffer `alloc` lends (fewer at the file's end).
-	 * The caller checks `offset + length` against {@link size} before asking.
+	 * Reads the file's bytes [position, position + dst.length) into `dst`.
+	 * @throws {MalformedError} the file ends before (it changed since it was opened).
 	 */
-	read(
-		offset: number,
-		length: number,
-		alloc: (n: number) => Uint8Array,
-	): Uint8Array;
+	readInto(dst: Uint8Array, position: number): void;
 	close(): void;
 }
 
@@ -115,47 +115,6 @@ export class FsStore {
 		}
 	}
 
-	/**
-	 * {@link get} with synchronous calls, into a buffer `alloc` lends: for one small read,
-	 * where the four event-loop trips of open/fstat/read/close cost more than the read.
-	 * Answers null, reading nothing, when the file holds more than `maxBytes` (the caller then
-	 * reads it with {@link get}, off the event loop). With `head`, only its answer for the
-	 * file's size (at most that size) of the first bytes are read.
-	 */
-	getSync(
-		key: string,
-		alloc: (n: number) => Uint8Array,
-		maxBytes: number,
-		head?: (size: number) => number,
-	): Uint8Array | undefined | null {
-		const p = this.path(key);
-		let fd: number;
-		try {
-			fd = openSync(p, "r");
-		} catch (err) {
-			if (isMissing(err)) return undefined;
-			throw fromNodeError(err, { target: p, adapter: "zarr" });
-		}
-		try {
-			const { size } = fstatSync(fd);
-			if (size > maxBytes) return null;
-			const want = head ? Math.max(0, Math.min(size, head(size))) : size;
-			const out = alloc(want);
-			let got = 0;
-			while (got < want) {
-				const n = readSync(fd, out, got, want - got, got);
-				if (n === 0) break;
-				got += n;
-			}
-			return got === want ? out : out.subarray(0, got);
-		} catch (err) {
-			if (isMissing(err)) return undefined;
-			throw fromNodeError(err, { target: p, adapter: "zarr" });
-		} finally {
-			closeSync(fd);
-		}
-	}
-
 	/** `key` opened for synchronous positional reads, or undefined when absent. */
 	openSync(key: string): SyncFile | undefined {
 		const p = this.path(key);
@@ -181,20 +140,24 @@ export class FsStore {
 		return {
 			path: p,
 			size: Number(st.size),
-			stamp: `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`,
-			read(offset, length, alloc) {
-				const out = alloc(length);
+			get stamp() {
+				return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+			},
+			readInto(dst, position) {
 				let got = 0;
 				try {
-					while (got < length) {
-						const n = readSync(fd, out, got, length - got, offset + got);
+					while (got < dst.length) {
+						const n = readSync(fd, dst, got, dst.length - got, position + got);
 						if (n === 0) break;
 						got += n;
 					}
 				} catch (err) {
 					throw fromNodeError(err, { target: p, adapter: "zarr" });
 				}
-				return got === length ? out : out.subarray(0, got);
+				if (got < dst.length)
+					throw new MalformedError(
+						`${p} ended after ${position + got} bytes while being read (it changed)`,
+					);
 			},
 			close() {
 				if (open) closeSync(fd);
