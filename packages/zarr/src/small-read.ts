@@ -6,6 +6,7 @@
  */
 import type { Region, StridedView } from "@arraystore/core";
 import { planBlosc } from "./blosc-ranges.js";
+import { decodeBloscSmall, type Unshuffle } from "./blosc-small.js";
 import type { ChunkCodec } from "./chunk-codec.js";
 import { gridCoords, overlap } from "./grid.js";
 import { type KernelCodec, loadKernel, releaseEncoded } from "./kernel.js";
@@ -86,12 +87,26 @@ export interface SmallReadIo {
 	readonly alloc: (n: number) => Uint8Array;
 	/** Which native codecs the kernel has (blosc frames read in part only with them). */
 	readonly native: { readonly lz4: boolean; readonly zstd: boolean };
+	/** blosc's byte unshuffle (blosc-lz4 frames decoded here, blosc-small.ts). */
+	readonly unshuffle: Unshuffle;
 }
 
+const SHUFFLE_URL: URL = new URL("../worker/shuffle.mjs", import.meta.url);
+let io: Promise<SmallReadIo> | undefined;
+
 /** The kernel, loaded, as a small read uses it. */
-export async function smallReadIo(): Promise<SmallReadIo> {
-	const k = await loadKernel();
-	return { alloc: k.lend, native: k.nativeCodecs() };
+export function smallReadIo(): Promise<SmallReadIo> {
+	io ??= Promise.all([
+		loadKernel(),
+		import(/* @vite-ignore */ SHUFFLE_URL.href) as Promise<{
+			byteUnshuffle: Unshuffle;
+		}>,
+	]).then(([k, sh]) => ({
+		alloc: k.lend,
+		native: k.nativeCodecs(),
+		unshuffle: sh.byteUnshuffle,
+	}));
+	return io;
 }
 
 /**
@@ -135,6 +150,15 @@ export function startUnit(
 					got = undefined;
 					got = readAll(chunk, io.alloc);
 				}
+			} else if (got && t.native && t.chain.length === 1) {
+				if (t.chain[0]?.id === "blosc")
+					raw = decodeBloscSmall(
+						got,
+						t.codec.chunkBytes,
+						want,
+						io.alloc,
+						io.unshuffle,
+					);
 			}
 			// null: stored bytes too many for the chunk, read off the event loop (the decoder
 			// then reports them).

@@ -4,13 +4,7 @@
  * metadata file; keys are validated so none can escape the store root.
  */
 import { randomBytes } from "node:crypto";
-import {
-	type BigIntStats,
-	closeSync,
-	fstatSync,
-	openSync,
-	readSync,
-} from "node:fs";
+import { closeSync, fstatSync, openSync, readSync, type Stats } from "node:fs";
 import {
 	mkdir,
 	open,
@@ -125,9 +119,9 @@ export class FsStore {
 			if (isMissing(err)) return undefined;
 			throw fromNodeError(err, { target: p, adapter: "zarr" });
 		}
-		let st: BigIntStats;
+		let st: Stats;
 		try {
-			st = fstatSync(fd, { bigint: true });
+			st = fstatSync(fd);
 		} catch (err) {
 			closeSync(fd);
 			throw fromNodeError(err, { target: p, adapter: "zarr" });
@@ -139,9 +133,9 @@ export class FsStore {
 		let open = true;
 		return {
 			path: p,
-			size: Number(st.size),
+			size: st.size,
 			get stamp() {
-				return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+				return `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
 			},
 			readInto(dst, position) {
 				let got = 0;

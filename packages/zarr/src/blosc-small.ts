@@ -1,0 +1,123 @@
+/**
+ * Small reads of blosc-lz4 frames: the blocks holding the wanted bytes are decoded split by
+ * split with the WebAssembly LZ4 decoder (lz4-wasm.ts) in place in its memory, then
+ * unshuffled straight into a pooled buffer — no fresh buffer per split, no copy of each split
+ * into place, no trip to libuv's pool. Frames it does not take (other compressors, stored
+ * uncompressed, bit-shuffled, or anything that does not add up) are left to the kernel's
+ * decoder, which also gives the verdict on malformed ones.
+ */
+import { BLOSC_HEADER, planBlosc } from "./blosc-ranges.js";
+import { LZ4_SLACK, lz4Wasm } from "./lz4-wasm.js";
+
+// c-blosc 1.x split rules (as worker/blosc-frame.mjs).
+const MIN_BUFFERSIZE = 128;
+const MAX_SPLITS = 16;
+const DOSHUFFLE = 0x1;
+const MEMCPYED = 0x2;
+const DOBITSHUFFLE = 0x4;
+const DONT_SPLIT = 0x10;
+const FORMAT_LZ4 = 1;
+// Frames with larger splits or blocks go to the kernel (the module's memory never shrinks).
+const MAX_SPAN = 8 * 1024 * 1024;
+
+/** Byte unshuffle of one block (worker/shuffle.mjs `byteUnshuffle`). */
+export type Unshuffle = (src: Uint8Array, dst: Uint8Array, ts: number) => void;
+
+const align = (n: number): number => Math.ceil(n / 16) * 16;
+
+/**
+ * Decodes the blocks of the blosc frame `bytes` holding decoded bytes `want` ([from, to))
+ * into a buffer `alloc` lends (its other bytes undefined), or answers null when the frame is
+ * one to leave to the kernel (see the file comment). `chunkBytes` is the chunk's decoded size.
+ */
+export function decodeBloscSmall(
+	bytes: Uint8Array,
+	chunkBytes: number,
+	want: readonly [number, number],
+	alloc: (n: number) => Uint8Array,
+	unshuffle: Unshuffle,
+): Uint8Array | null {
+	if (bytes.length < BLOSC_HEADER || want[1] <= want[0]) return null;
+	const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+	const version = bytes[0] as number;
+	const flags = bytes[2] as number;
+	const ts = bytes[3] as number;
+	const nbytes = view.getUint32(4, true);
+	const bs = view.getUint32(8, true);
+	const cbytes = view.getUint32(12, true);
+	if (
+		(version !== 1 && version !== 2) ||
+		flags >> 5 !== FORMAT_LZ4 ||
+		flags & (MEMCPYED | DOBITSHUFFLE | 0x08) ||
+		nbytes !== chunkBytes ||
+		want[1] > nbytes ||
+		cbytes > bytes.length ||
+		ts === 0 ||
+		bs === 0 ||
+		bs > MAX_SPAN
+	)
+		return null;
+	const w = lz4Wasm();
+	if (w === null) return null;
+	const nblocks = Math.ceil(nbytes / bs);
+	if (BLOSC_HEADER + 4 * nblocks > cbytes) return null;
+	const first = Math.floor(want[0] / bs);
+	const last = Math.min(nblocks - 1, Math.floor((want[1] - 1) / bs));
+	// The stored bytes of those blocks (all of the frame when most of it is wanted).
+	const plan = planBlosc(
+		bytes,
+		bytes.length,
+		want,
+		{ lz4: true, zstd: false },
+		() => bytes,
+	);
+	const from = plan ? plan.from : BLOSC_HEADER + 4 * nblocks;
+	const to = plan ? plan.to : cbytes;
+	if (to - from > MAX_SPAN) return null;
+	const outAt = align(to - from + LZ4_SLACK);
+	const span = (last - first + 1) * bs;
+	if (span > MAX_SPAN) return null;
+	let heap = w.heap(outAt + span + LZ4_SLACK);
+	heap.set(bytes.subarray(from, to), 0);
+	const dontSplit = flags & DONT_SPLIT;
+	for (let j = first; j <= last; j++) {
+		const lo = j * bs;
+		const bsize = Math.min(bs, nbytes - lo);
+		const nsplits =
+			!dontSplit &&
+			ts <= MAX_SPLITS &&
+			Math.floor(bsize / ts) >= MIN_BUFFERSIZE &&
+			bsize === bs
+				? ts
+				: 1;
+		const neblock = Math.floor(bsize / nsplits);
+		let at = view.getUint32(BLOSC_HEADER + 4 * j, true);
+		for (let k = 0; k < nsplits; k++) {
+			// Every split inside the bytes copied in.
+			if (at < from || at + 4 > to) return null;
+			const cb = view.getUint32(at, true);
+			at += 4;
+			if (cb > to - at) return null;
+			const s = at - from;
+			const d = outAt + (j - first) * bs + k * neblock;
+			if (cb === neblock) heap.copyWithin(d, s, s + cb);
+			else if (w.decode(s, s + cb, d, d + neblock) !== d + neblock) return null;
+			at += cb;
+		}
+	}
+	heap = w.heap(0);
+	const out = alloc(nbytes);
+	const shuffled = flags & DOSHUFFLE && ts > 1;
+	for (let j = first; j <= last; j++) {
+		const lo = j * bs;
+		const bsize = Math.min(bs, nbytes - lo);
+		const src = heap.subarray(
+			outAt + (j - first) * bs,
+			outAt + (j - first) * bs + bsize,
+		);
+		const dst = out.subarray(lo, lo + bsize);
+		if (shuffled) unshuffle(src, dst, ts);
+		else dst.set(src);
+	}
+	return out;
+}

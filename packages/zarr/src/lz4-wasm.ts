@@ -1,0 +1,433 @@
+/**
+ * An LZ4 block decoder in WebAssembly, assembled here (a few hundred bytes, no toolchain, no
+ * binary file), that decodes into a place of its own memory: the napi LZ4 binding decodes a
+ * 128 KiB blosc split in ~100 µs into a fresh buffer per call (C LZ4 takes ~20 µs), which is
+ * most of a small read of a blosc-lz4 chunk. Short literal runs and matches move 16 bytes at a
+ * time (the regions the caller lays out keep 16 spare bytes after them); every offset and
+ * length is checked against its region first.
+ */
+
+const I32 = 0x7f;
+
+function uleb(n: number): number[] {
+	const out: number[] = [];
+	let v = n >>> 0;
+	do {
+		let b = v & 0x7f;
+		v >>>= 7;
+		if (v !== 0) b |= 0x80;
+		out.push(b);
+	} while (v !== 0);
+	return out;
+}
+
+function sleb(n: number): number[] {
+	const out: number[] = [];
+	let v = n | 0;
+	for (;;) {
+		const b = v & 0x7f;
+		v >>= 7;
+		if ((v === 0 && !(b & 0x40)) || (v === -1 && b & 0x40)) {
+			out.push(b);
+			return out;
+		}
+		out.push(b | 0x80);
+	}
+}
+
+const vec = (items: number[][]): number[] => [
+	...uleb(items.length),
+	...items.flat(),
+];
+const section = (id: number, body: number[]): number[] => [
+	id,
+	...uleb(body.length),
+	...body,
+];
+const name = (s: string): number[] => vec([...s].map((c) => [c.charCodeAt(0)]));
+
+// Locals: parameters s, se, d, de; then d0, t, lit, b, off, ml, m, e.
+const [S, SE, D, DE, D0, T, LIT, B, OFF, ML, M, E] = [
+	0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+];
+const get = (i: number): number[] => [0x20, i];
+const set = (i: number): number[] => [0x21, i];
+const c32 = (v: number): number[] => [0x41, ...sleb(v)];
+const ADD = 0x6a;
+const SUB = 0x6b;
+const MUL = 0x6c;
+const SELECT = 0x1b;
+const DIV_U = 0x6e;
+const AND = 0x71;
+const SHR_U = 0x76;
+const EQ = 0x46;
+const GT_U = 0x4b;
+const LT_U = 0x49;
+const GE_U = 0x4f;
+const LE_U = 0x4d;
+const EQZ = 0x45;
+const load8 = (): number[] => [0x2d, 0x00, 0x00];
+const load16 = (): number[] => [0x2f, 0x00, 0x00];
+const store8 = (): number[] => [0x3a, 0x00, 0x00];
+const vload = (): number[] => [0xfd, 0x00, 0x00, 0x00];
+const vstore = (): number[] => [0xfd, 0x0b, 0x00, 0x00];
+const MEMCOPY = [0xfc, 0x0a, 0x00, 0x00];
+const IF = [0x04, 0x40];
+const ELSE = 0x05;
+const END = 0x0b;
+const LOOP = [0x03, 0x40];
+const fail = (): number[] => [...c32(-1), 0x0f];
+// x += y
+const inc = (x: number, y: number[]): number[] => [
+	...get(x),
+	...y,
+	ADD,
+	...set(x),
+];
+// A run of 255-continued length bytes added to local `x`; fails at the end of the input.
+const moreLength = (x: number): number[] => [
+	...LOOP,
+	...get(S),
+	...get(SE),
+	GE_U,
+	...IF,
+	...fail(),
+	END,
+	...get(S),
+	...load8(),
+	...set(B),
+	...inc(S, c32(1)),
+	...inc(x, get(B)),
+	...get(B),
+	...c32(255),
+	EQ,
+	0x0d,
+	0, // br_if: the next length byte
+	END,
+];
+
+// (s, se, d, de) -> the end of the decoded bytes in [d, de), or -1 (malformed input).
+const PROGRAM: number[] = [
+	...get(D),
+	...set(D0),
+	...LOOP,
+	// Token.
+	...get(S),
+	...get(SE),
+	GE_U,
+	...IF,
+	...fail(),
+	END,
+	...get(S),
+	...load8(),
+	...set(T),
+	...inc(S, c32(1)),
+	...get(T),
+	...c32(4),
+	SHR_U,
+	...set(LIT),
+	...get(LIT),
+	...c32(15),
+	EQ,
+	...IF,
+	...moreLength(LIT),
+	END,
+	// Literals: within the input and the output.
+	...get(LIT),
+	...get(SE),
+	...get(S),
+	SUB,
+	GT_U,
+	...IF,
+	...fail(),
+	END,
+	...get(LIT),
+	...get(DE),
+	...get(D),
+	SUB,
+	GT_U,
+	...IF,
+	...fail(),
+	END,
+	...get(LIT),
+	...c32(16),
+	LE_U,
+	...IF,
+	...get(D),
+	...get(S),
+	...vload(),
+	...vstore(),
+	ELSE,
+	...get(D),
+	...get(S),
+	...get(LIT),
+	...MEMCOPY,
+	END,
+	...inc(S, get(LIT)),
+	...inc(D, get(LIT)),
+	// The last sequence has literals only.
+	...get(S),
+	...get(SE),
+	EQ,
+	...IF,
+	...get(D),
+	0x0f,
+	END,
+	// Match offset: two bytes, nonzero, no further back than the output's start.
+	...get(SE),
+	...get(S),
+	SUB,
+	...c32(2),
+	LT_U,
+	...IF,
+	...fail(),
+	END,
+	...get(S),
+	...load16(),
+	...set(OFF),
+	...inc(S, c32(2)),
+	...get(OFF),
+	EQZ,
+	...IF,
+	...fail(),
+	END,
+	...get(OFF),
+	...get(D),
+	...get(D0),
+	SUB,
+	GT_U,
+	...IF,
+	...fail(),
+	END,
+	// Match length.
+	...get(T),
+	...c32(15),
+	AND,
+	...c32(4),
+	ADD,
+	...set(ML),
+	...get(T),
+	...c32(15),
+	AND,
+	...c32(15),
+	EQ,
+	...IF,
+	...moreLength(ML),
+	END,
+	...get(ML),
+	...get(DE),
+	...get(D),
+	SUB,
+	GT_U,
+	...IF,
+	...fail(),
+	END,
+	...get(D),
+	...get(ML),
+	ADD,
+	...set(E),
+	// A match closer than 16 bytes back repeats a pattern of `off` bytes: copy its first
+	// eff - off bytes one by one, eff the smallest multiple of off from 16 on; from there
+	// every byte equals the one eff bytes back, far enough for 16-byte moves.
+	...get(OFF),
+	...set(B),
+	...get(OFF),
+	...c32(16),
+	LT_U,
+	...IF,
+	...get(OFF),
+	...c32(15),
+	ADD,
+	...get(OFF),
+	DIV_U,
+	...get(OFF),
+	MUL,
+	...set(B),
+	...get(D),
+	...get(B),
+	ADD,
+	...get(OFF),
+	SUB,
+	...set(LIT),
+	...get(LIT),
+	...get(E),
+	GT_U,
+	...IF,
+	...get(E),
+	...set(LIT),
+	END,
+	...LOOP,
+	...get(D),
+	...get(D),
+	...get(OFF),
+	SUB,
+	...load8(),
+	...store8(),
+	...inc(D, c32(1)),
+	...get(D),
+	...get(LIT),
+	LT_U,
+	0x0d,
+	0,
+	END,
+	END,
+	...get(D),
+	...get(B),
+	SUB,
+	...set(M),
+	...get(ML),
+	...c32(64),
+	GE_U,
+	...IF,
+	// Long matches: [m, d) repeats with a period dividing d - m, so it can be copied onto d
+	// whole, doubling the run each time (one copy when the match is not longer than its offset).
+	0x02,
+	0x40,
+	...LOOP,
+	...get(D),
+	...get(E),
+	GE_U,
+	0x0d,
+	1,
+	...get(D),
+	...get(M),
+	...get(D),
+	...get(M),
+	SUB,
+	...set(LIT),
+	...get(LIT),
+	...get(E),
+	...get(D),
+	SUB,
+	...get(LIT),
+	...get(E),
+	...get(D),
+	SUB,
+	LT_U,
+	SELECT,
+	...set(LIT),
+	...get(LIT),
+	...MEMCOPY,
+	...inc(D, get(LIT)),
+	0x0c,
+	0,
+	END,
+	END,
+	ELSE,
+	// 16 bytes at a time, each step reading only bytes already final (may pass `e` by up
+	// to 15 bytes, rewritten by what follows or in the spare bytes).
+	0x02,
+	0x40,
+	...LOOP,
+	...get(D),
+	...get(E),
+	GE_U,
+	0x0d,
+	1,
+	...get(D),
+	...get(M),
+	...vload(),
+	...vstore(),
+	...inc(D, c32(16)),
+	...inc(M, c32(16)),
+	0x0c,
+	0,
+	END,
+	END,
+	END,
+	...get(E),
+	...set(D),
+	0x0c,
+	0, // br: the next sequence
+	END,
+	...fail(),
+	END,
+];
+
+function moduleBytes(): Uint8Array {
+	const type = section(
+		1,
+		vec([[0x60, ...vec([[I32], [I32], [I32], [I32]]), ...vec([[I32]])]]),
+	);
+	const funcs = section(3, vec([[0]]));
+	const memory = section(5, vec([[0x00, ...uleb(1)]]));
+	const exports = section(
+		7,
+		vec([
+			[...name("decode"), 0x00, 0],
+			[...name("memory"), 0x02, 0],
+		]),
+	);
+	const body = [...vec([[...uleb(8), I32]]), ...PROGRAM];
+	const code = section(10, vec([[...uleb(body.length), ...body]]));
+	return new Uint8Array([
+		0x00,
+		0x61,
+		0x73,
+		0x6d,
+		0x01,
+		0x00,
+		0x00,
+		0x00,
+		...type,
+		...funcs,
+		...memory,
+		...exports,
+		...code,
+	]);
+}
+
+/** Spare bytes the decoder may write past an output region or read past an input one. */
+export const LZ4_SLACK = 16;
+
+/** The decoder and its memory. */
+export interface Lz4Wasm {
+	/**
+	 * Decodes the LZ4 block at [s, se) of the memory into [d, de): answers the end of the
+	 * decoded bytes, or -1 for a malformed block. Both regions need {@link LZ4_SLACK} spare
+	 * bytes after them, inside the memory.
+	 */
+	decode(s: number, se: number, d: number, de: number): number;
+	/** The memory, at least `n` bytes (views taken before a call that grows it go stale). */
+	heap(n: number): Uint8Array;
+}
+
+// The WebAssembly global as used here (this package's TypeScript libs do not declare it).
+interface WasmGlobal {
+	validate(bytes: Uint8Array): boolean;
+	Module: new (bytes: Uint8Array) => object;
+	Instance: new (module: object) => { readonly exports: unknown };
+}
+interface Exports {
+	decode(s: number, se: number, d: number, de: number): number;
+	readonly memory: {
+		readonly buffer: ArrayBuffer;
+		grow(pages: number): number;
+	};
+}
+
+let instance: Lz4Wasm | null | undefined;
+
+/** The decoder, or null where WebAssembly (with SIMD) is not available. */
+export function lz4Wasm(): Lz4Wasm | null {
+	if (instance !== undefined) return instance;
+	instance = null;
+	const wasm = (globalThis as { WebAssembly?: WasmGlobal }).WebAssembly;
+	try {
+		const bytes = moduleBytes();
+		if (!wasm?.validate(bytes)) return null;
+		const ex = new wasm.Instance(new wasm.Module(bytes)).exports as Exports;
+		const mem = ex.memory;
+		instance = {
+			decode: (s, se, d, de) => ex.decode(s, se, d, de),
+			heap(n) {
+				const have = mem.buffer.byteLength;
+				if (have < n) mem.grow(Math.ceil((n - have) / 65536));
+				return new Uint8Array(mem.buffer);
+			},
+		};
+	} catch {
+		instance = null;
+	}
+	return instance;
+}
