@@ -5,9 +5,10 @@
  * encodes and writes (or removes, when empty) every chunk itself (worker/chunk-writer.mjs).
  * The main thread only takes the chunks' locks, posts the batch and records what was written.
  */
+import { availableParallelism } from "node:os";
 import { fromNodeError, type Region, stridesOf } from "@arraystore/core";
 import { gridCoords, offsetOf } from "./grid.js";
-import { type KernelCodec, kernelError } from "./kernel.js";
+import { type KernelCodec, kernelError, loadWriter } from "./kernel.js";
 import { type KeyedLock, Semaphore } from "./lock.js";
 import type { ArrayMeta } from "./metadata.js";
 import type { FsStore } from "./store.js";
@@ -64,6 +65,54 @@ const STAGING_LIVE = 4;
 const STAGING_KEPT = 2;
 const staging: SharedArrayBuffer[] = [];
 const stagingSlots = new Semaphore(STAGING_LIVE);
+
+/**
+ * True when the calling thread should write batches beside the workers: a pool smaller than
+ * the machine's cores (an HDF5 source leaves a Zarr target one codec worker) would leave a
+ * core to a thread that mostly waits, while zstd encodes synchronously on each worker.
+ */
+function helpHere(pool: WorkerPool, items: number): boolean {
+	return items > 1 && pool.size < availableParallelism();
+}
+
+// One batch at a time on the calling thread: the writer's scratch buffers are per thread.
+const hereSlot = new Semaphore(1);
+
+// Runs one batch message on the calling thread (worker/chunk-writer.mjs, as a worker would),
+// after letting pending I/O callbacks run: the batch blocks this thread while it encodes
+// and writes. Answers as a worker does.
+async function runHere(
+	msg: Readonly<Record<string, unknown>>,
+	n: number,
+): Promise<WorkerReply> {
+	const w = await loadWriter();
+	const results: (number | null)[] = new Array(n).fill(null);
+	try {
+		await hereSlot.run(async () => {
+			await new Promise<void>((r) => setImmediate(r));
+			await w.runWrite(msg, results);
+		});
+		return { id: 0, ok: true, results };
+	} catch (err) {
+		const e = (err ?? {}) as {
+			kind?: string;
+			message?: string;
+			code?: string;
+			syscall?: string;
+			path?: string;
+		};
+		return {
+			id: 0,
+			ok: false,
+			results,
+			kind: e.kind ?? "error",
+			message: e.message ?? String(err),
+			...(e.code !== undefined ? { code: e.code } : {}),
+			...(e.syscall !== undefined ? { syscall: e.syscall } : {}),
+			...(e.path !== undefined ? { path: e.path } : {}),
+		};
+	}
+}
 
 /** True when a box's bytes reach the workers without a copy. */
 export function sharedBox(bytes: Uint8Array): boolean {
@@ -176,11 +225,17 @@ export async function writeBatches(
 	// Shards: two a batch at least, so a worker's lanes run on into the next shard instead of
 	// waiting at the end of each (worker/chunk-writer.mjs).
 	const atLeast = layout.shard ? 2 : 1;
+	// The calling thread's lane takes one item at a time (see helpHere), the workers' batches
+	// are small then too: whichever is free takes the next items, none waits at the end.
+	const here = helpHere(pool, items.length) ? 1 : 0;
 	const per = Math.max(
 		1,
 		Math.min(
-			Math.max(atLeast, Math.floor(BATCH_BYTES / Math.max(1, itemBytes))),
-			Math.ceil(items.length / pool.size),
+			Math.max(
+				atLeast,
+				here ? 2 : Math.floor(BATCH_BYTES / Math.max(1, itemBytes)),
+			),
+			Math.ceil(items.length / (pool.size + here)),
 		),
 	);
 	const common = {
@@ -195,22 +250,24 @@ export async function writeBatches(
 		fill: layout.fill,
 		shard: layout.shard,
 	};
-	// The next batch: up to `per` items, and (staged) a span of at most STAGE_BYTES.
+	// The next batch: up to `max` items, and (staged) a span of at most STAGE_BYTES.
 	let next = 0;
-	const take = (): {
+	const take = (
+		max: number,
+	): {
 		batch: BatchItem[];
 		view: Uint8Array;
 		done: () => void;
 	} => {
 		const first = items[next] as BatchItem;
 		if (shared) {
-			const batch = items.slice(next, next + per);
+			const batch = items.slice(next, next + max);
 			next += batch.length;
 			return { batch, view: bytes, done() {} };
 		}
 		let [lo, hi] = itemSpan(layout, first);
 		let end = next + 1;
-		while (end < items.length && end - next < per) {
+		while (end < items.length && end - next < max) {
 			const [l, h] = itemSpan(layout, items[end] as BatchItem);
 			if (Math.max(hi, h) - Math.min(lo, l) > STAGE_BYTES) break;
 			lo = Math.min(lo, l);
@@ -229,23 +286,27 @@ export async function writeBatches(
 		return { batch, ...stage(bytes, lo, hi) };
 	};
 	let failed: { err: unknown } | undefined;
-	const run = async (batch: BatchItem[], view: Uint8Array): Promise<void> => {
+	const run = async (
+		batch: BatchItem[],
+		view: Uint8Array,
+		inline = false,
+	): Promise<void> => {
 		const unlock = await lockAll(
 			locks,
 			batch.map((b) => b.path),
 		);
 		try {
 			signal?.throwIfAborted();
-			const r = await pool.call(
-				{
-					...common,
-					buffer: view.buffer,
-					byteOffset: view.byteOffset,
-					byteLength: view.byteLength,
-					items: batch,
-				},
-				"encode",
-			);
+			const msg = {
+				...common,
+				buffer: view.buffer,
+				byteOffset: view.byteOffset,
+				byteLength: view.byteLength,
+				items: batch,
+			};
+			const r = inline
+				? await runHere(msg, batch.length)
+				: await pool.call(msg, "encode");
 			r.results?.forEach((n, i) => {
 				if (n !== null && n >= 0)
 					store.noteWritten((batch[i] as BatchItem).path);
@@ -255,18 +316,31 @@ export async function writeBatches(
 			await unlock();
 		}
 	};
+	// The calling thread's lane reads the box where it is (no staging copy).
+	const laneHere = async (): Promise<void> => {
+		while (!failed && next < items.length) {
+			try {
+				signal?.throwIfAborted();
+				const batch = items.slice(next, next + 1);
+				next += batch.length;
+				await run(batch, bytes, true);
+			} catch (err) {
+				failed ??= { err };
+			}
+		}
+	};
 	const lane = async (): Promise<void> => {
 		while (!failed && next < items.length) {
 			try {
 				signal?.throwIfAborted();
 				if (shared) {
-					const t = take();
+					const t = take(per);
 					await run(t.batch, t.view);
 				} else
 					await stagingSlots.run(async () => {
 						// Another lane may have taken the last items while this one waited.
 						if (failed || next >= items.length) return;
-						const t = take();
+						const t = take(per);
 						try {
 							await run(t.batch, t.view);
 						} finally {
@@ -278,9 +352,10 @@ export async function writeBatches(
 			}
 		}
 	};
-	await Promise.all(
-		Array.from({ length: Math.min(pool.size, items.length) }, lane),
-	);
+	await Promise.all([
+		...Array.from({ length: Math.min(pool.size, items.length) }, lane),
+		...(here ? [laneHere()] : []),
+	]);
 	if (failed) throw failed.err;
 }
 

@@ -89,6 +89,24 @@ export const WORKER_URL: URL = new URL(
 	import.meta.url,
 );
 
+/** What worker/chunk-writer.mjs exports to the calling thread (see batch-write.ts). */
+export interface ChunkWriter {
+	/** Runs one write batch message; fills `results` per item (see worker/chunk-writer.mjs). */
+	runWrite(
+		msg: Readonly<Record<string, unknown>>,
+		results: (number | null)[],
+	): Promise<void>;
+}
+
+const WRITER_URL: URL = new URL("../worker/chunk-writer.mjs", import.meta.url);
+let writer: Promise<ChunkWriter> | undefined;
+
+/** The workers' chunk writer, imported once on the calling thread. */
+export function loadWriter(): Promise<ChunkWriter> {
+	writer ??= import(/* @vite-ignore */ WRITER_URL.href) as Promise<ChunkWriter>;
+	return writer;
+}
+
 let kernel: Promise<CodecKernel> | undefined;
 let loaded: CodecKernel | undefined;
 

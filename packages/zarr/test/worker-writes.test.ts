@@ -1,4 +1,5 @@
 import { mkdir, readdir, writeFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import {
 	python,
@@ -82,6 +83,7 @@ async function create(
 	order: "C" | "F",
 	chunks: number[],
 	codecs: unknown[],
+	workers = 2,
 ): Promise<ArrayDriver> {
 	return (await zarrAdapter.create?.(tmp.join(name), {
 		path: "",
@@ -92,7 +94,7 @@ async function create(
 		exclusive: false,
 		chunks,
 		codecs: codecs as never,
-		adapterOptions: { zarrFormat, workers: 2, inlineBytes: 0 },
+		adapterOptions: { zarrFormat, workers, inlineBytes: 0 },
 	})) as ArrayDriver;
 }
 
@@ -351,3 +353,81 @@ describe("zarr: worker write failures", () => {
 		expect(names.filter((n) => n.includes("partial"))).toEqual([]);
 	});
 });
+
+// A pool smaller than the machine's cores: the calling thread writes batches beside the worker
+// (src/batch-write.ts), through the same writer.
+describe.skipIf(!hasTs || availableParallelism() < 2)(
+	"zarr: one codec worker and the calling thread",
+	() => {
+		it("write arrays tensorstore reads back exactly", async () => {
+			await using tmp = await tempDir("zarr-ww1-");
+			const all = values(ROWS * COLS, 21);
+			const arrays: { driver: string; path: string }[] = [];
+			for (const [i, c] of CASES.entries()) {
+				const d = await create(
+					tmp,
+					`b${i}.zarr`,
+					c.zarrFormat,
+					c.order,
+					[...c.chunks],
+					[...c.codecs],
+					1,
+				);
+				// Two boxes at once, as the copy engine writes blocks.
+				await Promise.all(
+					[0, 32].map((r) =>
+						d.write?.(
+							{ start: [r, 0], shape: [32, COLS] },
+							box(rowsOf(all, r, 32, c.order), c.shared),
+						),
+					),
+				);
+				await d.close();
+				arrays.push({
+					driver: c.zarrFormat === 3 ? "zarr3" : "zarr",
+					path: tmp.join(`b${i}.zarr`),
+				});
+			}
+			const got = tsSha(arrays);
+			const want = sha256(new Uint8Array(all.buffer));
+			for (const [i, a] of arrays.entries())
+				expect(got[a.path], CASES[i]?.label).toBe(want);
+		});
+
+		it("report unwritable chunks as typed errors and leave no temporary file", async () => {
+			await using tmp = await tempDir("zarr-ww1-");
+			const d = await create(
+				tmp,
+				"e.zarr",
+				2,
+				"C",
+				[16, 32],
+				[{ name: "zstd" }],
+				1,
+			);
+			// Non-empty directories where every chunk but 0.0 goes: whichever thread writes a
+			// chunk, its rename fails.
+			for (let r = 0; r < ROWS / 16; r++)
+				for (let c = 0; c < COLS / 32; c++) {
+					if (r === 0 && c === 0) continue;
+					const blocker = join(tmp.join("e.zarr"), `${r}.${c}`);
+					await mkdir(blocker, { recursive: true });
+					await writeFile(join(blocker, "x"), "x");
+				}
+			const err = await d
+				.write?.(
+					{ start: [0, 0], shape: [ROWS, COLS] },
+					box(values(ROWS * COLS, 5), false),
+				)
+				.then(
+					() => undefined,
+					(e: unknown) => e,
+				);
+			await d.close();
+			expect(isArrayStoreError(err), String(err)).toBe(true);
+			expect((err as { code: string }).code).toBe("IO_ERROR");
+			const names = await readdir(tmp.join("e.zarr"));
+			expect(names.filter((n) => n.includes("partial"))).toEqual([]);
+		});
+	},
+);
