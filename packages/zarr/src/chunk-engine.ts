@@ -179,7 +179,9 @@ export class ChunkEngine {
 			chunkShape: this.#meta.chunkShape,
 			key: (coords) => this.#key(coords),
 			wanted: (ov, origin) => this.#wanted(ov, origin),
-			copyOut: (raw, origin, ov, dst) => this.#copyOut(raw, origin, ov, dst),
+			itemsize: this.#meta.dtype.itemsize,
+			copyOut: (raw, origin, ov, dst, shift) =>
+				this.#copyOut(raw, origin, ov, dst, shift),
 			readUnit: (enc, origin, ov, dst) =>
 				this.#readUnit(enc, origin, ov, dst, true),
 		};
@@ -223,17 +225,21 @@ export class ChunkEngine {
 		];
 	}
 
-	// Copies the overlap `ov` out of the decoded (inner) chunk `raw` at `origin` into `dst`.
+	// Copies the overlap `ov` out of the decoded (inner) chunk `raw` at `origin` into `dst`;
+	// `raw` holds the chunk's bytes from `shift` on.
 	#copyOut(
 		raw: Uint8Array,
 		origin: readonly number[],
 		ov: Region,
 		dst: StridedView,
+		shift = 0,
 	): void {
 		copyElements(
 			{
 				bytes: raw,
-				base: offsetOf(ov.start, origin, this.#unitStrides),
+				base:
+					offsetOf(ov.start, origin, this.#unitStrides) -
+					shift / this.#meta.dtype.itemsize,
 				strides: this.#unitStrides,
 			},
 			dst,

@@ -7,82 +7,47 @@
  * length is checked against its region first.
  */
 
-const I32 = 0x7f;
-
-function uleb(n: number): number[] {
-	const out: number[] = [];
-	let v = n >>> 0;
-	do {
-		let b = v & 0x7f;
-		v >>>= 7;
-		if (v !== 0) b |= 0x80;
-		out.push(b);
-	} while (v !== 0);
-	return out;
-}
-
-function sleb(n: number): number[] {
-	const out: number[] = [];
-	let v = n | 0;
-	for (;;) {
-		const b = v & 0x7f;
-		v >>= 7;
-		if ((v === 0 && !(b & 0x40)) || (v === -1 && b & 0x40)) {
-			out.push(b);
-			return out;
-		}
-		out.push(b | 0x80);
-	}
-}
-
-const vec = (items: number[][]): number[] => [
-	...uleb(items.length),
-	...items.flat(),
-];
-const section = (id: number, body: number[]): number[] => [
-	id,
-	...uleb(body.length),
-	...body,
-];
-const name = (s: string): number[] => vec([...s].map((c) => [c.charCodeAt(0)]));
+import { UNSHUFFLE4 } from "./unshuffle-wasm.js";
+import {
+	ADD,
+	AND,
+	c32,
+	DIV_U,
+	ELSE,
+	END,
+	EQ,
+	EQZ,
+	fail,
+	GE_U,
+	GT_U,
+	get,
+	I32,
+	IF,
+	inc,
+	LE_U,
+	LOOP,
+	LT_U,
+	load8,
+	load16,
+	MEMCOPY,
+	MUL,
+	name,
+	SELECT,
+	SHR_U,
+	SUB,
+	section,
+	set,
+	store8,
+	uleb,
+	V128,
+	vec,
+	vload,
+	vstore,
+} from "./wasm-asm.js";
 
 // Locals: parameters s, se, d, de; then d0, t, lit, b, off, ml, m, e.
 const [S, SE, D, DE, D0, T, LIT, B, OFF, ML, M, E] = [
 	0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
-];
-const get = (i: number): number[] => [0x20, i];
-const set = (i: number): number[] => [0x21, i];
-const c32 = (v: number): number[] => [0x41, ...sleb(v)];
-const ADD = 0x6a;
-const SUB = 0x6b;
-const MUL = 0x6c;
-const SELECT = 0x1b;
-const DIV_U = 0x6e;
-const AND = 0x71;
-const SHR_U = 0x76;
-const EQ = 0x46;
-const GT_U = 0x4b;
-const LT_U = 0x49;
-const GE_U = 0x4f;
-const LE_U = 0x4d;
-const EQZ = 0x45;
-const load8 = (): number[] => [0x2d, 0x00, 0x00];
-const load16 = (): number[] => [0x2f, 0x00, 0x00];
-const store8 = (): number[] => [0x3a, 0x00, 0x00];
-const vload = (): number[] => [0xfd, 0x00, 0x00, 0x00];
-const vstore = (): number[] => [0xfd, 0x0b, 0x00, 0x00];
-const MEMCOPY = [0xfc, 0x0a, 0x00, 0x00];
-const IF = [0x04, 0x40];
-const ELSE = 0x05;
-const END = 0x0b;
-const LOOP = [0x03, 0x40];
-const fail = (): number[] => [...c32(-1), 0x0f];
-// x += y
-const inc = (x: number, y: number[]): number[] => [
-	...get(x),
-	...y,
-	ADD,
-	...set(x),
 ];
 // A run of 255-continued length bytes added to local `x`; fails at the end of the input.
 const moreLength = (x: number): number[] => [
@@ -347,19 +312,36 @@ const PROGRAM: number[] = [
 function moduleBytes(): Uint8Array {
 	const type = section(
 		1,
-		vec([[0x60, ...vec([[I32], [I32], [I32], [I32]]), ...vec([[I32]])]]),
+		vec([
+			[0x60, ...vec([[I32], [I32], [I32], [I32]]), ...vec([[I32]])],
+			[0x60, ...vec([[I32], [I32], [I32], [I32], [I32]]), ...vec([])],
+		]),
 	);
-	const funcs = section(3, vec([[0]]));
+	const funcs = section(3, vec([[0], [1]]));
 	const memory = section(5, vec([[0x00, ...uleb(1)]]));
 	const exports = section(
 		7,
 		vec([
 			[...name("decode"), 0x00, 0],
+			[...name("unshuffle4"), 0x00, 1],
 			[...name("memory"), 0x02, 0],
 		]),
 	);
 	const body = [...vec([[...uleb(8), I32]]), ...PROGRAM];
-	const code = section(10, vec([[...uleb(body.length), ...body]]));
+	const body2 = [
+		...vec([
+			[...uleb(3), I32],
+			[...uleb(4), V128],
+		]),
+		...UNSHUFFLE4,
+	];
+	const code = section(
+		10,
+		vec([
+			[...uleb(body.length), ...body],
+			[...uleb(body2.length), ...body2],
+		]),
+	);
 	return new Uint8Array([
 		0x00,
 		0x61,
@@ -379,6 +361,8 @@ function moduleBytes(): Uint8Array {
 
 /** Spare bytes the decoder may write past an output region or read past an input one. */
 export const LZ4_SLACK = 16;
+/** Spare bytes {@link Lz4Wasm.unshuffle4} may write past its elements (and read past a plane). */
+export const UNSHUFFLE_SLACK = 64;
 
 /** The decoder and its memory. */
 export interface Lz4Wasm {
@@ -388,6 +372,12 @@ export interface Lz4Wasm {
 	 * bytes after them, inside the memory.
 	 */
 	decode(s: number, se: number, d: number, de: number): number;
+	/**
+	 * Unshuffles elements [i0, i1) of a block of `n` byte-shuffled 4-byte elements at `src`
+	 * (plane p at src + p * n) to `dst`, element i0 first. Reads up to 15 elements past i1
+	 * in each plane and writes up to {@link UNSHUFFLE_SLACK} bytes past the elements.
+	 */
+	unshuffle4(src: number, n: number, i0: number, i1: number, dst: number): void;
 	/** The memory, at least `n` bytes (views taken before a call that grows it go stale). */
 	heap(n: number): Uint8Array;
 }
@@ -400,6 +390,7 @@ interface WasmGlobal {
 }
 interface Exports {
 	decode(s: number, se: number, d: number, de: number): number;
+	unshuffle4(src: number, n: number, i0: number, i1: number, dst: number): void;
 	readonly memory: {
 		readonly buffer: ArrayBuffer;
 		grow(pages: number): number;
@@ -420,6 +411,9 @@ export function lz4Wasm(): Lz4Wasm | null {
 		const mem = ex.memory;
 		instance = {
 			decode: (s, se, d, de) => ex.decode(s, se, d, de),
+			unshuffle4: (src, n, i0, i1, dst) => {
+				if (i1 > i0) ex.unshuffle4(src, n, i0, i1, dst);
+			},
 			heap(n) {
 				const have = mem.buffer.byteLength;
 				if (have < n) mem.grow(Math.ceil((n - have) / 65536));

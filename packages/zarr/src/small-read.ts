@@ -25,16 +25,22 @@ export interface SmallReadTarget {
 	/** Native codecs allowed (the adapter's `nativeCodecs`). */
 	readonly native: boolean;
 	readonly chunkShape: readonly number[];
+	/** Bytes of one element. */
+	readonly itemsize: number;
 	/** Store key of a chunk. */
 	key(coords: readonly number[]): string;
 	/** The bytes [from, to) of a decoded chunk at `origin` its overlap `ov` reads. */
 	wanted(ov: Region, origin: readonly number[]): [number, number];
-	/** Copies the overlap out of a decoded chunk. */
+	/**
+	 * Copies the overlap out of a decoded chunk (`raw` holding its bytes from `shift` on,
+	 * a multiple of the element size).
+	 */
 	copyOut(
 		raw: Uint8Array,
 		origin: readonly number[],
 		ov: Region,
 		dst: StridedView,
+		shift?: number,
 	): void;
 	/** Decodes a whole stored chunk (null: missing, the fill value) and copies the overlap. */
 	readUnit(
@@ -89,6 +95,7 @@ export interface SmallReadIo {
 	readonly native: { readonly lz4: boolean; readonly zstd: boolean };
 	/** blosc's byte unshuffle (blosc-lz4 frames decoded here, blosc-small.ts). */
 	readonly unshuffle: Unshuffle;
+	readonly release: (bytes: Uint8Array) => void;
 }
 
 const SHUFFLE_URL: URL = new URL("../worker/shuffle.mjs", import.meta.url);
@@ -103,6 +110,7 @@ export function smallReadIo(): Promise<SmallReadIo> {
 		}>,
 	]).then(([k, sh]) => ({
 		alloc: k.lend,
+		release: k.release,
 		native: k.nativeCodecs(),
 		unshuffle: sh.byteUnshuffle,
 	}));
@@ -150,16 +158,21 @@ export function startUnit(
 					got = undefined;
 					got = readAll(chunk, io.alloc);
 				}
-			} else if (got && t.native && t.chain.length === 1) {
-				if (t.chain[0]?.id === "blosc")
-					raw = decodeBloscSmall(
-						got,
-						t.codec.chunkBytes,
-						want,
-						io.alloc,
-						io.unshuffle,
-					);
-			}
+			} else if (
+				got &&
+				t.native &&
+				t.chain.length === 1 &&
+				t.chain[0]?.id === "blosc" &&
+				decodeBloscSmall(
+					got,
+					t.codec.chunkBytes,
+					t.itemsize,
+					want,
+					io,
+					(b, shift) => t.copyOut(b, origin, ov, dst, shift),
+				)
+			)
+				return;
 			// null: stored bytes too many for the chunk, read off the event loop (the decoder
 			// then reports them).
 			if (got === null) got = await src.slow(io.alloc);

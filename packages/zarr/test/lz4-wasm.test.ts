@@ -1,6 +1,6 @@
 import { python, skipNote } from "@arraystore/conformance";
 import { describe, expect, it } from "vitest";
-import { LZ4_SLACK, lz4Wasm } from "../src/lz4-wasm.js";
+import { LZ4_SLACK, lz4Wasm, UNSHUFFLE_SLACK } from "../src/lz4-wasm.js";
 
 // The WebAssembly LZ4 block decoder of small blosc reads: blocks written by C LZ4 (numcodecs)
 // decode to the bytes Python compressed; malformed blocks answer -1 without touching memory
@@ -110,4 +110,38 @@ describe("zarr: WebAssembly LZ4", () => {
 			}
 		},
 	);
+
+	it("unshuffles ranges of a block's 4-byte elements from their planes, writing nowhere else", () => {
+		const w = lz4Wasm();
+		if (!w) throw new Error("no WebAssembly");
+		for (const n of [1, 15, 16, 17, 100, 4099]) {
+			for (const [i0, i1] of [
+				[0, n],
+				[Math.min(3, n - 1), Math.min(n, 40)],
+				[Math.max(0, n - 5), n],
+				[n >> 1, (n >> 1) + 1],
+			] as const) {
+				const src = 256;
+				const dst = src + 4 * n + 64;
+				const end = dst + 4 * (i1 - i0) + UNSHUFFLE_SLACK;
+				let heap = w.heap(end + 256);
+				heap.fill(0xa5, 0, end + 256);
+				const planes = new Uint8Array(4 * n).map(
+					(_, i) => (i * 37 + (i >> 5)) & 0xff,
+				);
+				heap.set(planes, src);
+				w.unshuffle4(src, n, i0, i1, dst);
+				heap = w.heap(0);
+				const want: number[] = [];
+				for (let i = i0; i < i1; i++)
+					for (let p = 0; p < 4; p++) want.push(planes[p * n + i] as number);
+				expect(
+					[...heap.subarray(dst, dst + 4 * (i1 - i0))],
+					`${n} [${i0}, ${i1})`,
+				).toEqual(want);
+				expect([...heap.subarray(src, src + 4 * n)]).toEqual([...planes]);
+				for (let i = end; i < end + 256; i++) expect(heap[i]).toBe(0xa5);
+			}
+		}
+	});
 });
