@@ -8,7 +8,12 @@
 import { availableParallelism } from "node:os";
 import { fromNodeError, type Region, stridesOf } from "@arraystore/core";
 import { gridCoords, offsetOf } from "./grid.js";
-import { type KernelCodec, kernelError, loadWriter } from "./kernel.js";
+import {
+	type KernelCodec,
+	kernelError,
+	loadKernel,
+	loadWriter,
+} from "./kernel.js";
 import { type KeyedLock, Semaphore } from "./lock.js";
 import type { ArrayMeta } from "./metadata.js";
 import type { FsStore } from "./store.js";
@@ -69,10 +74,18 @@ const stagingSlots = new Semaphore(STAGING_LIVE);
 /**
  * True when the calling thread should write batches beside the workers: a pool smaller than
  * the machine's cores (an HDF5 source leaves a Zarr target one codec worker) would leave a
- * core to a thread that mostly waits, while zstd encodes synchronously on each worker.
+ * core to a thread that mostly waits, when the chain encodes synchronously on each worker
+ * (zstd). Chains whose work runs on libuv's pool (lz4, zlib, blosc over those) already spread
+ * over the cores from one worker.
  */
-function helpHere(pool: WorkerPool, items: number): boolean {
-	return items > 1 && pool.size < availableParallelism();
+async function helpHere(
+	pool: WorkerPool,
+	layout: BatchLayout,
+	items: number,
+): Promise<boolean> {
+	if (items <= 1 || pool.size >= availableParallelism()) return false;
+	const k = await loadKernel();
+	return !k.threadPoolChain(layout.chain, layout.native);
 }
 
 // One batch at a time on the calling thread: the writer's scratch buffers are per thread.
@@ -227,7 +240,7 @@ export async function writeBatches(
 	const atLeast = layout.shard ? 2 : 1;
 	// The calling thread's lane takes one item at a time (see helpHere), the workers' batches
 	// are small then too: whichever is free takes the next items, none waits at the end.
-	const here = helpHere(pool, items.length) ? 1 : 0;
+	const here = (await helpHere(pool, layout, items.length)) ? 1 : 0;
 	const per = Math.max(
 		1,
 		Math.min(
