@@ -92,6 +92,7 @@ export function decodeBloscSmall(
 	let heap = w.heap(outAt + span + LZ4_SLACK);
 	heap.set(bytes.subarray(from, to), 0);
 	const dontSplit = flags & DONT_SPLIT;
+	const shuffled = flags & DOSHUFFLE && ts > 1;
 	for (let j = first; j <= last; j++) {
 		const lo = j * bs;
 		const bsize = Math.min(bs, nbytes - lo);
@@ -112,13 +113,26 @@ export function decodeBloscSmall(
 			if (cb > to - at) return false;
 			const s = at - from;
 			const d = outAt + (j - first) * bs + k * neblock;
+			// How many of the split's decoded bytes the wanted ones need: the first ones of
+			// each byte plane, or of the wanted part of the block.
+			const need =
+				shuffled && nsplits === ts
+					? Math.ceil((Math.min(want[1], lo + bsize) - lo) / ts)
+					: shuffled
+						? neblock
+						: Math.min(want[1], lo + bsize) - lo - k * neblock;
+			const upTo = Math.min(neblock, need);
+			const before = !shuffled && (k + 1) * neblock <= want[0] - lo;
 			if (cb === neblock) heap.copyWithin(d, s, s + cb);
-			else if (w.decode(s, s + cb, d, d + neblock) !== d + neblock)
-				return false;
+			else if (upTo >= neblock) {
+				if (w.decode(s, s + cb, d, d + neblock) !== d + neblock) return false;
+			} else if (upTo > 0 && !before) {
+				const end = w.decode(s, s + cb, d, d + neblock, d + upTo);
+				if (end < d + upTo || end > d + neblock) return false;
+			}
 			at += cb;
 		}
 	}
-	const shuffled = flags & DOSHUFFLE && ts > 1;
 	const shift = first * bs;
 	if (shuffled && ts === 4 && bs % 4 === 0 && shift % itemsize === 0) {
 		// Only the wanted elements, unshuffled in the module's memory and copied out from there.

@@ -45,9 +45,9 @@ import {
 	vstore,
 } from "./wasm-asm.js";
 
-// Locals: parameters s, se, d, de; then d0, t, lit, b, off, ml, m, e.
-const [S, SE, D, DE, D0, T, LIT, B, OFF, ML, M, E] = [
-	0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+// Locals: parameters s, se, d, de, stop; then d0, t, lit, b, off, ml, m, e.
+const [S, SE, D, DE, STOP, D0, T, LIT, B, OFF, ML, M, E] = [
+	0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
 ];
 // A run of 255-continued length bytes added to local `x`; fails at the end of the input.
 const moreLength = (x: number): number[] => [
@@ -71,11 +71,20 @@ const moreLength = (x: number): number[] => [
 	END,
 ];
 
-// (s, se, d, de) -> the end of the decoded bytes in [d, de), or -1 (malformed input).
+// (s, se, d, de, stop) -> the end of the decoded bytes in [d, de), or -1 (malformed input);
+// returns early once at least stop - d0 bytes are decoded.
 const PROGRAM: number[] = [
 	...get(D),
 	...set(D0),
 	...LOOP,
+	// Enough decoded (a caller wanting only the first bytes).
+	...get(D),
+	...get(STOP),
+	GE_U,
+	...IF,
+	...get(D),
+	0x0f,
+	END,
 	// Token.
 	...get(S),
 	...get(SE),
@@ -313,7 +322,7 @@ function moduleBytes(): Uint8Array {
 	const type = section(
 		1,
 		vec([
-			[0x60, ...vec([[I32], [I32], [I32], [I32]]), ...vec([[I32]])],
+			[0x60, ...vec([[I32], [I32], [I32], [I32], [I32]]), ...vec([[I32]])],
 			[0x60, ...vec([[I32], [I32], [I32], [I32], [I32]]), ...vec([])],
 		]),
 	);
@@ -368,10 +377,11 @@ export const UNSHUFFLE_SLACK = 64;
 export interface Lz4Wasm {
 	/**
 	 * Decodes the LZ4 block at [s, se) of the memory into [d, de): answers the end of the
-	 * decoded bytes, or -1 for a malformed block. Both regions need {@link LZ4_SLACK} spare
-	 * bytes after them, inside the memory.
+	 * decoded bytes, or -1 for a malformed block. With `stop` (at most `de`), it may answer
+	 * as soon as [d, stop) is decoded (the end answered is then at least `stop`). Both regions
+	 * need {@link LZ4_SLACK} spare bytes after them, inside the memory.
 	 */
-	decode(s: number, se: number, d: number, de: number): number;
+	decode(s: number, se: number, d: number, de: number, stop?: number): number;
 	/**
 	 * Unshuffles elements [i0, i1) of a block of `n` byte-shuffled 4-byte elements at `src`
 	 * (plane p at src + p * n) to `dst`, element i0 first. Reads up to 15 elements past i1
@@ -389,7 +399,7 @@ interface WasmGlobal {
 	Instance: new (module: object) => { readonly exports: unknown };
 }
 interface Exports {
-	decode(s: number, se: number, d: number, de: number): number;
+	decode(s: number, se: number, d: number, de: number, stop: number): number;
 	unshuffle4(src: number, n: number, i0: number, i1: number, dst: number): void;
 	readonly memory: {
 		readonly buffer: ArrayBuffer;
@@ -410,7 +420,8 @@ export function lz4Wasm(): Lz4Wasm | null {
 		const ex = new wasm.Instance(new wasm.Module(bytes)).exports as Exports;
 		const mem = ex.memory;
 		instance = {
-			decode: (s, se, d, de) => ex.decode(s, se, d, de),
+			decode: (s, se, d, de, stop) =>
+				ex.decode(s, se, d, de, stop === undefined ? de + 1 : stop),
 			unshuffle4: (src, n, i0, i1, dst) => {
 				if (i1 > i0) ex.unshuffle4(src, n, i0, i1, dst);
 			},

@@ -95,6 +95,43 @@ describe("zarr: WebAssembly LZ4", () => {
 	});
 
 	it.skipIf(!hasNc)(
+		"stops once the bytes up to `stop` are decoded, and they are right",
+		() => {
+			const cases = python.run<[string, string][]>(BLOCKS);
+			const w = lz4Wasm();
+			if (!w) throw new Error("no WebAssembly");
+			let early = 0;
+			for (const [rawHex, blockHex] of cases) {
+				const raw = fromHex(rawHex);
+				const block = fromHex(blockHex);
+				const at = Math.ceil((block.length + LZ4_SLACK) / 16) * 16;
+				for (const stop of [1, 17, raw.length >> 1, raw.length - 1]) {
+					if (stop <= 0 || stop >= raw.length) continue;
+					let heap = w.heap(at + raw.length + LZ4_SLACK);
+					heap.set(block, 0);
+					heap.fill(0, at, at + raw.length);
+					const end = w.decode(0, block.length, at, at + raw.length, at + stop);
+					heap = w.heap(0);
+					expect(
+						end,
+						`${raw.length} bytes, stop ${stop}`,
+					).toBeGreaterThanOrEqual(at + stop);
+					expect(end).toBeLessThanOrEqual(at + raw.length);
+					expect(
+						Buffer.from(heap.subarray(at, end)).equals(
+							Buffer.from(raw.subarray(0, end - at)),
+						),
+						`${raw.length} bytes, stop ${stop}`,
+					).toBe(true);
+					if (end < at + raw.length) early++;
+				}
+			}
+			// Most blocks hold many sequences: decoding stopped well before their end.
+			expect(early).toBeGreaterThan(20);
+		},
+	);
+
+	it.skipIf(!hasNc)(
 		"decodes blocks C LZ4 wrote to the bytes compressed",
 		() => {
 			const cases = python.run<[string, string][]>(BLOCKS);
