@@ -83,7 +83,7 @@ export interface UnitSource {
 	 * encoding of the chunk (its decoder then reports it).
 	 */
 	slow(alloc: (n: number) => Uint8Array): Promise<Uint8Array | undefined>;
-	/** Done with what {@link open} opened. */
+	/** Done with what {@link open} opened (may be called more than once). */
 	close(): void;
 }
 
@@ -146,6 +146,10 @@ export function startUnit(
 		src.close();
 		throw err;
 	}
+	// Only a zstd head (the rest of the chunk may be wanted) or a chunk too big to read here
+	// needs the file later: otherwise its descriptor goes at once (many small reads in
+	// flight hold no more files open than before).
+	if (enc !== null && !(enc && chunk && enc.length < chunk.size)) src.close();
 	return (async () => {
 		let got: Uint8Array | null | undefined = enc;
 		let raw: Uint8Array | null = null;

@@ -120,6 +120,12 @@ export async function readSmallSharded(
 			const key = t.key(coords);
 			const file = t.store.openSync(key);
 			if (file) files.push(file);
+			// The shard's descriptor goes once this loop and every unit reading it are done
+			// with it (most units read all they need before startUnit returns).
+			let holds = 1;
+			const release = (): void => {
+				if (--holds === 0) file?.close();
+			};
 			const entries = file
 				? shardIndex(t, key, file, count, io.alloc, crc32c)
 				: null;
@@ -134,10 +140,19 @@ export async function readSmallSharded(
 				const entry = entries?.[local] ?? null;
 				const ov = overlap(region, inner, g) as Region;
 				const origin = g.map((c, d) => c * (inner[d] as number));
+				holds++;
 				jobs.push(
-					startUnit(t, io, entrySource(file, entry), origin, ov, dst(ov.start)),
+					startUnit(
+						t,
+						io,
+						entrySource(file, entry, release),
+						origin,
+						ov,
+						dst(ov.start),
+					),
 				);
 			}
+			release();
 		}
 	} catch (err) {
 		stopped = { err };
@@ -177,11 +192,13 @@ function shardIndex(
 }
 
 // One inner chunk's stored bytes: its range of the open shard (every entry was checked against
-// the shard's size when the index was decoded). The shard is closed by the caller.
+// the shard's size when the index was decoded); `release` once done with the shard.
 function entrySource(
 	file: SyncFile | undefined,
 	entry: ShardEntry,
+	release: () => void,
 ): UnitSource {
+	let open = true;
 	const chunk: StoredChunk | undefined =
 		file && entry
 			? {
@@ -199,6 +216,9 @@ function entrySource(
 			chunk.readInto(out, 0);
 			return out;
 		},
-		close: () => undefined,
+		close: () => {
+			if (open) release();
+			open = false;
+		},
 	};
 }

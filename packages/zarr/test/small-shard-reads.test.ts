@@ -251,6 +251,22 @@ describe.skipIf(!hasTs)("zarr: small reads of shards", () => {
 			d.read(box(45, 10), new Uint8Array(60)),
 			"inner chunk size",
 		);
+		// An inner chunk larger than any encoding of it (read off the fast path, then refused).
+		const big = new Uint8Array(5000 + 16 * 4);
+		const bv = new DataView(big.buffer);
+		for (let i = 0; i < 4; i++) {
+			bv.setBigUint64(5000 + 16 * i, i === 0 ? 0n : 0xffffffffffffffffn, true);
+			bv.setBigUint64(
+				5000 + 16 * i + 8,
+				i === 0 ? 5000n : 0xffffffffffffffffn,
+				true,
+			);
+		}
+		await writeFile(join(raw.path, "c", "1", "1"), big);
+		await expectMalformed(
+			d.read(box(45, 110), new Uint8Array(60)),
+			"inner chunk too big",
+		);
 		await d.close();
 	});
 
