@@ -1,8 +1,10 @@
 /**
- * Small reads (a few chunks into an ordinary buffer, a slab): every chunk file is read with
- * synchronous calls into a pooled buffer (zstd chunks: only the stored bytes the wanted ones
- * likely need) and decoded at once, on the calling thread when the chain allows, as
- * tensorstore does, instead of four event-loop trips per file and a queue for the codec.
+ * Small reads (a few chunks, a slab): every chunk file (or inner chunk of a shard,
+ * small-shard-read.ts) is read with synchronous calls into a pooled buffer — zstd chunks only
+ * the stored bytes the wanted ones likely need, blosc frames only their header, block offsets
+ * and the blocks holding them — and decoded at once, as tensorstore does, instead of four
+ * event-loop trips per file and a queue for the codec: blosc-lz4 frames by blosc-small.ts,
+ * others on the calling thread when the chain allows.
  */
 import type { Region, StridedView } from "@arraystore/core";
 import { planBlosc } from "./blosc-ranges.js";
