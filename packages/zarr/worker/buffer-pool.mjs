@@ -45,6 +45,25 @@ export function trim(view, n) {
 	return out;
 }
 
+/**
+ * `view` itself, or a copy in a buffer of its own size when it fills less than half of its
+ * buffer (an output cut from a buffer of its bound, kept a while): the big buffer goes back
+ * to the pool, so held outputs cost at most twice what they hold.
+ */
+export function compact(view) {
+	const cap = view.buffer.byteLength;
+	if (
+		!handedOut.has(view) ||
+		capacity(view.length) >= cap ||
+		view.length * 2 > cap
+	)
+		return view;
+	const out = take(view.length);
+	out.set(view);
+	give(view);
+	return out;
+}
+
 /** Returns a view from {@link take}; the caller must not touch it afterwards. */
 export function give(view) {
 	if (!view || !handedOut.has(view)) return;

@@ -17,7 +17,7 @@ import {
 	writeSync,
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { give } from "./buffer-pool.mjs";
+import { compact, give } from "./buffer-pool.mjs";
 import { crc32c, encodeChain } from "./codec-kernel.mjs";
 
 // Chunks of one batch encoded at once: one encodes on libuv's pool while the other is copied
@@ -313,8 +313,11 @@ async function writeShards(msg, src, results) {
 			async (j, l) => {
 				const [s, k] = jobs[j];
 				let enc = await encodeOne(msg, src, l, msg.items[s].bases[k]);
-				// A codec-less chain hands back the scratch buffer itself: keep a copy.
+				// A codec-less chain hands back the scratch buffer itself: keep a copy. Encoded
+				// chunks wait for the rest of their shard: each in a buffer of its own size,
+				// not of the encoder's bound.
 				if (enc && enc.buffer === scratch[l]?.buffer) enc = enc.slice();
+				else if (enc) enc = compact(enc);
 				parts[s][k] = enc;
 				if (--left[s] === 0) finish(s);
 			},
