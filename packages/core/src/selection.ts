@@ -169,6 +169,64 @@ function clampNeg(
 	return Math.min(Math.max(x, -1), n - 1);
 }
 
+/** A selection that is exactly one step-1 box (see {@link simpleBox}). */
+export interface SimpleBox {
+	readonly box: Region;
+	/** Shape of the result (integer-indexed dimensions dropped). */
+	readonly outShape: readonly number[];
+	/** Elements in the box. */
+	readonly size: number;
+}
+
+/**
+ * The box of a selection made only of in-range integers, `null` and slices of step 1 (or no
+ * step), with integer or absent bounds — the selections of most reads — computed in one pass
+ * without {@link resolveSelection}'s per-dimension objects: small reads are dominated by this
+ * bookkeeping until the JIT has warmed up. Anything else (other steps, out-of-range integers,
+ * non-integers, too many indices) answers null, for the general path and its errors.
+ */
+export function simpleBox(
+	shape: readonly number[],
+	selection: Selection,
+): SimpleBox | null {
+	if (!Array.isArray(selection) || selection.length > shape.length) return null;
+	const n = shape.length;
+	const start = new Array<number>(n);
+	const count = new Array<number>(n);
+	const outShape: number[] = [];
+	let size = 1;
+	for (let d = 0; d < n; d++) {
+		const len = shape[d] as number;
+		const index = d < selection.length ? selection[d] : null;
+		if (index === null || index === undefined) {
+			start[d] = 0;
+			count[d] = len;
+			outShape.push(len);
+			size *= len;
+		} else if (typeof index === "number") {
+			if (!Number.isInteger(index)) return null;
+			const i = index < 0 ? index + len : index;
+			if (i < 0 || i >= len) return null;
+			start[d] = i;
+			count[d] = 1;
+		} else if (typeof index === "object") {
+			const step = index.step;
+			if (step !== null && step !== undefined && step !== 1) return null;
+			const a = index.start;
+			const b = index.stop;
+			if (a !== null && a !== undefined && !Number.isInteger(a)) return null;
+			if (b !== null && b !== undefined && !Number.isInteger(b)) return null;
+			const lo = clampPos(a, len, 0);
+			const c = Math.max(0, clampPos(b, len, len) - lo);
+			start[d] = c === 0 ? 0 : lo;
+			count[d] = c;
+			outShape.push(c);
+			size *= c;
+		} else return null;
+	}
+	return { box: { start, shape: count }, outShape, size };
+}
+
 /** The selection (slices only) that addresses exactly `region`. */
 export function regionToSelection(region: Region): Selection {
 	return region.start.map((s, i) => ({

@@ -34,6 +34,7 @@ import {
 	regionToSelection,
 	resolveSelection,
 	type Selection,
+	simpleBox,
 } from "./selection.js";
 import {
 	boxIndices,
@@ -179,6 +180,8 @@ class Store implements ArrayStore {
 	}
 
 	async read(selection?: Selection, options?: ReadOptions): Promise<ArrayData> {
+		const fast = this.#readBox(selection, options);
+		if (fast !== null) return fast;
 		return this.#guard(options, async () => {
 			const info = this.#driver.info;
 			const sel = resolveSelection(info.shape, selection ?? []);
@@ -206,6 +209,52 @@ class Store implements ArrayStore {
 			);
 			return options?.out ?? makeArrayData(native, sel.outShape, bytes);
 		});
+	}
+
+	// The common read — one step-1 box, stored in C order (or a box with one dimension longer
+	// than 1), of a fixed-size dtype — straight into the result: what #readSel would do, minus
+	// the general path's bookkeeping. Null for anything else (the general path then resolves
+	// the selection, and raises its errors).
+	#readBox(
+		selection: Selection | undefined,
+		options: ReadOptions | undefined,
+	): Promise<ArrayData> | null {
+		if (this.#closed || this.#closing !== undefined) return null;
+		const info = this.#driver.info;
+		if (isVString(info.dtype)) return null;
+		const simple = simpleBox(info.shape, selection ?? []);
+		if (simple === null) return null;
+		const { box, size } = simple;
+		if (info.order !== "C") {
+			let long = 0;
+			for (const n of box.shape) if (n > 1) long++;
+			if (long > 1) return null;
+		}
+		const nbytes = size * info.dtype.itemsize;
+		if (nbytes > MAX_ARRAY_BYTES) return null;
+		const out = options?.out;
+		if (out !== undefined && out.bytes.length !== nbytes) return null;
+		const signal = options?.signal;
+		return (async () => {
+			try {
+				signal?.throwIfAborted();
+				const bytes = out?.bytes ?? new Uint8Array(new ArrayBuffer(nbytes));
+				if (size > 0) {
+					await this.#driver.read(box, bytes, signal);
+					storedToNative(bytes, [size], info.dtype, "C");
+				}
+				return (
+					out ??
+					makeArrayData(
+						withByteOrder(info.dtype, "native"),
+						simple.outShape,
+						bytes,
+					)
+				);
+			} catch (err) {
+				throw wrapError(err, this.#details());
+			}
+		})();
 	}
 
 	async write(
