@@ -130,19 +130,20 @@ class RawDriver implements RawRegionDriver {
 		return this.#io.kind === "mmap";
 	}
 
-	async read(
-		region: Region,
-		out: Uint8Array,
-		signal?: AbortSignal,
-	): Promise<void> {
-		this.#open();
-		const { dtype, shape, order, offset } = this.#layout;
-		checkRegion(shape, dtype.itemsize, region, out.byteLength, this.#target);
-		await this.#io.read(
-			regionRuns(shape, order, dtype.itemsize, offset, region),
-			out,
-			signal,
-		);
+	// Not async: the checks are synchronous and the byte layer returns its own promise.
+	read(region: Region, out: Uint8Array, signal?: AbortSignal): Promise<void> {
+		try {
+			this.#open();
+			const { dtype, shape, order, offset } = this.#layout;
+			checkRegion(shape, dtype.itemsize, region, out.byteLength, this.#target);
+			return this.#io.read(
+				regionRuns(shape, order, dtype.itemsize, offset, region),
+				out,
+				signal,
+			);
+		} catch (err) {
+			return Promise.reject(err);
+		}
 	}
 
 	async write(

@@ -19,6 +19,7 @@ export const DEFAULT_MAX_WINDOWS = 4;
 
 // Check the abort signal after about this many bytes of copying.
 const CHECK_BYTES = 64 * 1024 * 1024;
+const DONE: Promise<void> = Promise.resolve();
 // Boxes up to this size take the single native strided copy (see #strided).
 const STRIDED_MAX_BYTES = 64 * 1024 * 1024;
 // Runs this short are copied byte by byte: cheaper than Buffer#copy's call overhead.
@@ -100,11 +101,19 @@ export class WindowedMapping implements ByteIo {
 		return this.#windows.size;
 	}
 
-	async read(
-		runs: RunCursor,
-		out: Uint8Array,
-		signal?: AbortSignal,
-	): Promise<void> {
+	// Not async: the copy is synchronous, and a small read should not pay for another promise
+	// and microtask turn (see readSync).
+	read(runs: RunCursor, out: Uint8Array, signal?: AbortSignal): Promise<void> {
+		try {
+			this.readSync(runs, out, signal);
+			return DONE;
+		} catch (err) {
+			return Promise.reject(err);
+		}
+	}
+
+	/** {@link read}, on the calling thread: mappings are plain memory. */
+	readSync(runs: RunCursor, out: Uint8Array, signal?: AbortSignal): void {
 		signal?.throwIfAborted();
 		if (this.#strided(runs, out, false)) return;
 		let sinceCheck = 0;
