@@ -28,12 +28,7 @@ import {
 import { pooledAlloc, releaseEncoded } from "./kernel.js";
 import { type KeyedLock, runLimited } from "./lock.js";
 import type { ArrayMeta } from "./metadata.js";
-import {
-	assembleShard,
-	decodeIndex,
-	indexBytes,
-	type ShardEntry,
-} from "./shard-index.js";
+import { assembleShard, loadShard } from "./shard-index.js";
 import { isSmallRead, readSmall, type SmallReadTarget } from "./small-read.js";
 import {
 	readSmallSharded,
@@ -57,13 +52,6 @@ export interface EngineContext {
 	readonly inlineBytes?: number;
 	/** Native codecs where they load (default true). */
 	readonly native?: boolean;
-}
-
-interface Shard {
-	readonly size: number;
-	readonly entries: readonly ShardEntry[];
-	/** The whole shard when it was read at once. */
-	readonly bytes: Uint8Array | null;
 }
 
 /** Chunk I/O of one array. */
@@ -270,7 +258,9 @@ export class ChunkEngine {
 					acc * (perShard[d] as number) + (c - (base[d] as number)),
 				0,
 			);
-		const shard = await this.#loadShard(
+		const shard = await loadShard(
+			this.#ctx.store,
+			this.#meta.plan.shard,
 			key,
 			prod(perShard),
 			wanted.map(local),
@@ -298,49 +288,6 @@ export class ChunkEngine {
 			await this.#readUnit(enc, origin, ov, dst(ov.start));
 		});
 		await runLimited(tasks, this.#ctx.concurrency, signal);
-	}
-
-	// Reads a shard's index (and the whole shard when most of it is wanted, or `whole`).
-	async #loadShard(
-		key: string,
-		count: number,
-		wanted: readonly number[],
-		whole: boolean,
-	): Promise<Shard | null> {
-		const plan = this.#meta.plan.shard;
-		if (!plan) return null;
-		const store = this.#ctx.store;
-		const ib = indexBytes(plan, count);
-		if (whole || wanted.length * 2 >= count) {
-			const bytes = await store.get(key);
-			if (!bytes) return null;
-			if (bytes.length < ib)
-				throw new MalformedError(`shard ${key} is shorter than its index`);
-			const at = plan.indexLocation === "start" ? 0 : bytes.length - ib;
-			const entries = await decodeIndex(
-				plan,
-				count,
-				bytes.subarray(at, at + ib),
-				bytes.length,
-			);
-			return { size: bytes.length, entries, bytes };
-		}
-		const size = await store.size(key);
-		if (size === undefined) return null;
-		if (size < ib)
-			throw new MalformedError(`shard ${key} is shorter than its index`);
-		const idx = await store.getRange(
-			key,
-			plan.indexLocation === "start" ? 0 : size - ib,
-			ib,
-		);
-		if (!idx || idx.length !== ib)
-			throw new MalformedError(`shard ${key} changed while reading`);
-		return {
-			size,
-			entries: await decodeIndex(plan, count, idx, size),
-			bytes: null,
-		};
 	}
 
 	/** Writes `bytes` (storage order, stored byte order) into `region`. */
@@ -519,7 +466,7 @@ export class ChunkEngine {
 		const shardInb = chunkInBounds(meta.shape, outer, coords) as Region;
 		const shard = sameRegion(shardOv, shardInb)
 			? null
-			: await this.#loadShard(key, count, [], true);
+			: await loadShard(this.#ctx.store, plan, key, count, [], true);
 		const base = coords.map(
 			(c, d) => (c * (outer[d] as number)) / (inner[d] as number),
 		);

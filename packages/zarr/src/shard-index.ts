@@ -6,6 +6,7 @@
 import { MalformedError } from "@arraystore/core";
 import type { ShardPlan } from "./codec-plan.js";
 import { loadKernel } from "./kernel.js";
+import type { FsStore } from "./store.js";
 
 /** One inner chunk's bytes inside a shard, or null when empty. */
 export type ShardEntry = {
@@ -124,4 +125,60 @@ export async function assembleShard(
 		);
 	}
 	return out;
+}
+
+/** A shard as read for the asynchronous path: its index, and its bytes when read whole. */
+export interface LoadedShard {
+	readonly size: number;
+	readonly entries: readonly ShardEntry[];
+	/** The whole shard when it was read at once. */
+	readonly bytes: Uint8Array | null;
+}
+
+/**
+ * Reads the index of the shard at `key` of `count` inner chunks — and the whole shard when
+ * half or more of its inner chunks are `wanted`, or `whole` — or null when it does not exist
+ * (or the array is not sharded).
+ * @throws {MalformedError} a shard shorter than its index, changed while read, or a bad index.
+ */
+export async function loadShard(
+	store: FsStore,
+	plan: ShardPlan | null | undefined,
+	key: string,
+	count: number,
+	wanted: readonly number[],
+	whole: boolean,
+): Promise<LoadedShard | null> {
+	if (!plan) return null;
+	const ib = indexBytes(plan, count);
+	if (whole || wanted.length * 2 >= count) {
+		const bytes = await store.get(key);
+		if (!bytes) return null;
+		if (bytes.length < ib)
+			throw new MalformedError(`shard ${key} is shorter than its index`);
+		const at = plan.indexLocation === "start" ? 0 : bytes.length - ib;
+		const entries = await decodeIndex(
+			plan,
+			count,
+			bytes.subarray(at, at + ib),
+			bytes.length,
+		);
+		return { size: bytes.length, entries, bytes };
+	}
+	const size = await store.size(key);
+	if (size === undefined) return null;
+	if (size < ib)
+		throw new MalformedError(`shard ${key} is shorter than its index`);
+	const idx = await store.getRange(
+		key,
+		plan.indexLocation === "start" ? 0 : size - ib,
+		ib,
+	);
+	if (!idx || idx.length !== ib)
+		throw new MalformedError(`shard ${key} changed while reading`);
+	return {
+		size,
+		entries: await decodeIndex(plan, count, idx, size),
+		bytes: null,
+	};
 }
