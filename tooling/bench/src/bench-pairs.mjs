@@ -2,7 +2,7 @@
  * One conversion pair: our converter, each Python peer and `cp` of the source, on the same
  * input, interleaved run by run (ours, peers, cp; repeated), each in its own process.
  *
- * Before every measured run: the previous output is deleted, `sync` flushes dirty pages (so no
+ * Before every measured run: the previous output is deleted, `sync` flushes dirty pages and the disks go quiet (so no
  * run pays for an earlier run's writeback) and the input is read once (warm page cache). Writes
  * are not fsync'd by anyone, cp included: the numbers are warm-cache, page-cache-write numbers.
  */
