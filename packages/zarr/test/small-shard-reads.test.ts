@@ -203,7 +203,7 @@ describe.skipIf(!hasTs)("zarr: small reads of shards", () => {
 		// The index's crc32c changed (its entries still lie inside the shard).
 		const s10 = join(crc.path, "c", "1", "0");
 		const b = new Uint8Array(await readFile(s10));
-		b[b.length - 1] ^= 1;
+		b[b.length - 1] = (b[b.length - 1] as number) ^ 1;
 		await writeFile(s10, b);
 		let d = await open(crc.path);
 		await expectMalformed(
