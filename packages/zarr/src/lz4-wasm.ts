@@ -43,6 +43,7 @@ import {
 	vec,
 	vload,
 	vstore,
+	wasmModule,
 } from "./wasm-asm.js";
 
 // Locals: parameters s, se, d, de, stop; then d0, t, lit, b, off, ml, m, e.
@@ -351,21 +352,7 @@ function moduleBytes(): Uint8Array {
 			[...uleb(body2.length), ...body2],
 		]),
 	);
-	return new Uint8Array([
-		0x00,
-		0x61,
-		0x73,
-		0x6d,
-		0x01,
-		0x00,
-		0x00,
-		0x00,
-		...type,
-		...funcs,
-		...memory,
-		...exports,
-		...code,
-	]);
+	return wasmModule([type, funcs, memory, exports, code]);
 }
 
 /** Spare bytes the decoder may write past an output region or read past an input one. */

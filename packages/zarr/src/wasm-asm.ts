@@ -1,48 +1,22 @@
 /**
  * The few pieces of the WebAssembly binary format the modules assembled here use (lz4-wasm.ts):
- * LEB128 numbers, vectors, sections and the instructions by their opcodes.
+ * the instructions by their opcodes; LEB128 numbers, vectors, sections and the module header come
+ * from ../worker/wasm-binary.mjs, which the codec workers' SIMD shuffle shares.
  */
+
+import { sleb, uleb } from "../worker/wasm-binary.mjs";
 
 export const I32 = 0x7f;
 export const V128 = 0x7b;
 
-export function uleb(n: number): number[] {
-	const out: number[] = [];
-	let v = n >>> 0;
-	do {
-		let b = v & 0x7f;
-		v >>>= 7;
-		if (v !== 0) b |= 0x80;
-		out.push(b);
-	} while (v !== 0);
-	return out;
-}
-
-export function sleb(n: number): number[] {
-	const out: number[] = [];
-	let v = n | 0;
-	for (;;) {
-		const b = v & 0x7f;
-		v >>= 7;
-		if ((v === 0 && !(b & 0x40)) || (v === -1 && b & 0x40)) {
-			out.push(b);
-			return out;
-		}
-		out.push(b | 0x80);
-	}
-}
-
-export const vec = (items: number[][]): number[] => [
-	...uleb(items.length),
-	...items.flat(),
-];
-export const section = (id: number, body: number[]): number[] => [
-	id,
-	...uleb(body.length),
-	...body,
-];
-export const name = (s: string): number[] =>
-	vec([...s].map((c) => [c.charCodeAt(0)]));
+export {
+	name,
+	section,
+	sleb,
+	uleb,
+	vec,
+	wasmModule,
+} from "../worker/wasm-binary.mjs";
 
 export const get = (i: number): number[] => [0x20, i];
 export const set = (i: number): number[] => [0x21, i];

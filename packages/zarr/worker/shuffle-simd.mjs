@@ -6,39 +6,10 @@
 //
 // Plain JavaScript: it runs in the codec worker threads too (one instance per thread).
 
+import { name, section, sleb, uleb, vec, wasmModule } from "./wasm-binary.mjs";
+
 const V128 = 0x7b;
 const I32 = 0x7f;
-
-function uleb(n) {
-	const out = [];
-	let v = n >>> 0;
-	do {
-		let b = v & 0x7f;
-		v >>>= 7;
-		if (v !== 0) b |= 0x80;
-		out.push(b);
-	} while (v !== 0);
-	return out;
-}
-
-// Signed LEB128 (i32.const).
-function sleb(n) {
-	const out = [];
-	let v = n | 0;
-	for (;;) {
-		const b = v & 0x7f;
-		v >>= 7;
-		if ((v === 0 && !(b & 0x40)) || (v === -1 && b & 0x40)) {
-			out.push(b);
-			return out;
-		}
-		out.push(b | 0x80);
-	}
-}
-
-const vec = (items) => [...uleb(items.length), ...items.flat()];
-const section = (id, body) => [id, ...uleb(body.length), ...body];
-const name = (s) => vec([...s].map((c) => c.charCodeAt(0)));
 
 // The few instructions used.
 const get = (i) => [0x20, ...uleb(i)];
@@ -256,21 +227,7 @@ function moduleBytes() {
 		10,
 		vec(EXPORTS.map((e) => body(PROGRAMS[e], e.startsWith("unshuffle")))),
 	);
-	return new Uint8Array([
-		0x00,
-		0x61,
-		0x73,
-		0x6d,
-		0x01,
-		0x00,
-		0x00,
-		0x00,
-		...type,
-		...funcs,
-		...memory,
-		...exports,
-		...code,
-	]);
+	return wasmModule([type, funcs, memory, exports, code]);
 }
 
 const MAX_BLOCK = 4 * 1024 * 1024;
