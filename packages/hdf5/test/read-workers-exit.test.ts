@@ -1,16 +1,15 @@
 // Read workers never keep a process alive: a child `node` process (running the TypeScript
 // sources through test/ts-register.mjs) reads a compressed fixture through workers and then
 // returns from its script, with and without closing the dataset; it must exit by itself.
-import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { FORMATS_DIR, formatsManifest, tempDir } from "@arraystore/conformance";
 import { describe, expect, it } from "vitest";
+import { runChild } from "./child.js";
 
 const SRC = fileURLToPath(new URL("../src/index.ts", import.meta.url));
 const POOL = fileURLToPath(new URL("../src/read-pool.ts", import.meta.url));
-const REGISTER = fileURLToPath(new URL("./ts-register.mjs", import.meta.url));
 
 const CHILD = `
 const { hdf5Adapter } = await import(process.env.ARRAYSTORE_SRC);
@@ -24,33 +23,6 @@ await d.read({ start: shape.map(() => 0), shape }, out);
 if (process.env.CLOSE === "1") await d.close();
 process.stdout.write(JSON.stringify(readPoolStats()) + "\\n");
 `;
-
-function run(
-	script: string,
-	env: Record<string, string>,
-	ms: number,
-): Promise<{ code: number | null; out: string; timedOut: boolean }> {
-	return new Promise((resolve) => {
-		const child = spawn(
-			process.execPath,
-			["--conditions=@arraystore/source", "--import", REGISTER, script],
-			{ env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] },
-		);
-		let out = "";
-		let timedOut = false;
-		child.stdout.on("data", (b: Buffer) => {
-			out += b.toString();
-		});
-		const timer = setTimeout(() => {
-			timedOut = true;
-			child.kill("SIGKILL");
-		}, ms);
-		child.on("exit", (code) => {
-			clearTimeout(timer);
-			resolve({ code, out, timedOut });
-		});
-	});
-}
 
 describe("hdf5: read workers and process exit", () => {
 	const fixture = formatsManifest().arrays.find(
@@ -68,7 +40,7 @@ describe("hdf5: read workers and process exit", () => {
 			await using tmp = await tempDir();
 			const script = join(tmp.path, "child.mjs");
 			writeFileSync(script, CHILD);
-			const r = await run(
+			const r = await runChild(
 				script,
 				{
 					ARRAYSTORE_SRC: SRC,

@@ -1,0 +1,88 @@
+// Child process of memory-compressed.test.ts (plain JavaScript on the built package; see
+// ../child.ts): writes a 512 MiB gzip + shuffle dataset to FILE block by block (chunks deflated
+// ahead in the thread pool, taken by HDF5's redirected deflate), reads it back through two read
+// workers (each with its own wasm heap), then directly (direct-read.ts), and prints one JSON
+// line: the three sha256, how many chunks each path handled, and the peak RSS after the write
+// and at the end (workers included).
+import { createHash } from "node:crypto";
+import { parseDType } from "@arraystore/core";
+import { createRegistry } from "@arraystore/core/node";
+import { hdf5Adapter } from "@arraystore/hdf5";
+import { directReadStats } from "../../dist/direct-read.js";
+import { nativeDeflateStats } from "../../dist/native-deflate.js";
+import { readPoolStats } from "../../dist/read-pool.js";
+
+const COLS = 4096;
+const ROWS = 32768; // 512 MiB of float32
+const CHUNKS = [256, 1024]; // 1 MiB chunks
+const file = process.env.FILE;
+
+// A smooth field plus small integer noise (compresses ~3x with shuffle + gzip), cheap to make.
+const BASE = Float32Array.from(
+	{ length: COLS },
+	(_, c) => Math.round(Math.sin(c * 0.0031) * 2048) / 4,
+);
+function fillRows(out, firstRow) {
+	for (let r = 0; r < out.length / COLS; r++) {
+		const row = firstRow + r;
+		const shift = (row % 97) * 0.25;
+		for (let c = 0; c < COLS; c++)
+			out[r * COLS + c] = BASE[c] + shift + ((row * 31 + c) % 5);
+	}
+}
+
+/** Every block of the dataset, hashed; the store is closed whatever happens. */
+async function readAll(options) {
+	const hash = createHash("sha256");
+	const s = await registry.open(`${file}#/data`, options);
+	try {
+		for await (const b of s.iterBlocks()) hash.update(b.bytes);
+	} finally {
+		await s.close();
+	}
+	return hash.digest("hex");
+}
+
+const registry = createRegistry([hdf5Adapter]);
+const expected = createHash("sha256");
+const w = await registry.create(`${file}#/data`, {
+	dtype: parseDType("<f4"),
+	shape: [ROWS, COLS],
+	chunks: CHUNKS,
+	codecs: [{ name: "shuffle" }, { name: "gzip", config: { level: 1 } }],
+});
+try {
+	const step = w.info.blockShape[0];
+	const block = new Float32Array(step * COLS);
+	for (let r = 0; r < ROWS; r += step) {
+		const n = Math.min(step, ROWS - r);
+		const part = n === step ? block : block.subarray(0, n * COLS);
+		fillRows(part, r);
+		expected.update(
+			new Uint8Array(part.buffer, part.byteOffset, part.byteLength),
+		);
+		await w.write([{ start: r, stop: r + n }], part);
+	}
+} finally {
+	await w.close();
+}
+const deflated = (await nativeDeflateStats()).taken;
+const afterWrite = process.resourceUsage().maxRSS * 1024;
+
+const viaWorkers = await readAll({
+	adapterOptions: { readWorkers: 2, directChunks: false },
+});
+const workerReads = readPoolStats().reads;
+const direct = await readAll();
+process.stdout.write(
+	`${JSON.stringify({
+		expected: expected.digest("hex"),
+		viaWorkers,
+		direct,
+		deflated,
+		workerReads,
+		directChunks: directReadStats().chunks,
+		afterWrite,
+		peak: process.resourceUsage().maxRSS * 1024,
+	})}\n`,
+);
