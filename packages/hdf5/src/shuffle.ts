@@ -1,8 +1,11 @@
 /**
- * HDF5's shuffle filter (H5Zshuffle.c) in JavaScript: byte `b` of element `i` moves to
- * `b * n + i` (n = whole elements); trailing bytes that make no whole element stay at the end,
- * unchanged. One or fewer elements, or 1-byte elements, are copied as they are.
+ * HDF5's shuffle filter (H5Zshuffle.c): byte `b` of element `i` moves to `b * n + i` (n = whole
+ * elements); trailing bytes that make no whole element stay at the end, unchanged. One or fewer
+ * elements, or 1-byte elements, are copied as they are. 4- and 8-byte elements in multiples of
+ * 16 go through core's WebAssembly SIMD shuffle (the one blosc's shuffle uses in the Zarr
+ * package); the rest through the JavaScript loops here.
  */
+import { simdShuffle } from "@arraystore/core/shuffle-simd";
 
 // The word paths below read and write elements as host-order words: little-endian hosts only.
 const LITTLE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
@@ -11,6 +14,7 @@ const LITTLE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 export function shuffle(src: Uint8Array, size: number): Uint8Array {
 	const n = Math.floor(src.length / Math.max(1, size));
 	const out = new Uint8Array(src.length);
+	if (simdShuffle(src, out, size, false)) return out;
 	if (size <= 1 || n <= 1) {
 		out.set(src);
 		return out;
@@ -62,6 +66,7 @@ export function unshuffleInto(
 ): Uint8Array {
 	const n = Math.floor(src.length / Math.max(1, size));
 	const out = dst.subarray(0, src.length);
+	if (simdShuffle(src, out, size, true)) return out;
 	if (size <= 1 || n <= 1) {
 		out.set(src);
 		return out;

@@ -184,6 +184,8 @@ for libver in ["earliest", "latest"]:
         f.create_dataset("plain", data=f8, chunks=(16, 32))
         f.create_dataset("f8s", data=f8, chunks=(16, 30), compression="gzip", shuffle=True)
         f.create_dataset("f8w", data=f8, chunks=(16, 32), compression="gzip", shuffle=True)
+        # 36 elements a chunk: not a multiple of 16, so the JavaScript word unshuffle, not SIMD.
+        f.create_dataset("f4w", data=f4[0, :60, :48], chunks=(3, 12), compression="gzip", shuffle=True)
         f.create_dataset("one", data=f8, chunks=(130, 90), compression="gzip", fletcher32=True)
         s = f.create_dataset("sparse", shape=(100, 60), dtype="<i2", chunks=(10, 20), compression="gzip", fillvalue=-7)
         s[15:35, 25:45] = 3
@@ -206,6 +208,11 @@ for libver in ["earliest", "latest"]:
 print(json.dumps(out))
 `;
 
+// Shuffled chunks read whole (the first box) unshuffled with SIMD (4- or 8-byte elements, a
+// multiple of 16 a chunk) and with the JavaScript word loops.
+const SIMD = new Set(["f4", "f8s", "f8w"]);
+const WORDS = new Set(["f4w"]);
+
 const whole = (shape: number[]): Region => ({
 	start: shape.map(() => 0),
 	shape,
@@ -223,6 +230,7 @@ const SELECTIONS: Record<string, Region[]> = {
 		{ start: [9, 32], shape: [70, 52] },
 		{ start: [9, 31], shape: [70, 50] },
 	],
+	f4w: [whole([60, 48]), { start: [4, 8], shape: [50, 36] }],
 	one: [whole([130, 90]), { start: [1, 1], shape: [5, 5] }],
 	sparse: [whole([100, 60]), { start: [12, 22], shape: [30, 30] }],
 	ea0: [whole([3000, 10]), { start: [1001, 3], shape: [1500, 5] }],
@@ -252,9 +260,18 @@ describe.skipIf(!python.has("h5py"))("hdf5: direct reads of h5py files", () => {
 						expect(got, `${libver}/${name} box ${i}`).toBe(
 							expected[`${libver}/${name}`]?.[i],
 						);
-						expect(directReadStats().reads, `${libver}/${name}`).toBe(
-							before.reads + 1,
-						);
+						const after = directReadStats();
+						expect(after.reads, `${libver}/${name}`).toBe(before.reads + 1);
+						if (i === 0 && SIMD.has(name))
+							expect(after.simd, `${libver}/${name}`).toBeGreaterThan(
+								before.simd,
+							);
+						if (i === 0 && WORDS.has(name)) {
+							expect(after.simd, `${libver}/${name}`).toBe(before.simd);
+							expect(after.chunks, `${libver}/${name}`).toBeGreaterThan(
+								before.chunks,
+							);
+						}
 					}
 				} finally {
 					await d.close();

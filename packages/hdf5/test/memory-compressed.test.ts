@@ -30,16 +30,18 @@ describe("hdf5: memory on compressed datasets", () => {
 			deflated: number;
 			workerReads: number;
 			directChunks: number;
+			directSimd: number;
 			afterWrite: number;
 			peak: number;
 		}>(r);
 		process.stderr.write(
 			`hdf5 512 MiB gzip+shuffle: peak RSS ${(got.afterWrite / MiB).toFixed(0)} MiB after the write, ${(got.peak / MiB).toFixed(0)} MiB after the reads through workers and direct\n`,
 		);
-		// 512 chunks of 1 MiB: most deflated ahead, read by workers, then all 512 directly.
+		// 512 chunks of 1 MiB: most deflated ahead, read by workers, then all 512 directly (SIMD).
 		expect(got.deflated).toBeGreaterThan(400);
 		expect(got.workerReads).toBeGreaterThan(32);
 		expect(got.directChunks).toBe(512);
+		expect(got.directSimd).toBe(512);
 		expect(got.viaWorkers).toBe(got.expected);
 		expect(got.direct).toBe(got.expected);
 		expect(got.peak).toBeLessThan(400 * 1000 * 1000);

@@ -1,10 +1,10 @@
 /**
  * The few pieces of the WebAssembly binary format the modules assembled here use (lz4-wasm.ts):
  * the instructions by their opcodes; LEB128 numbers, vectors, sections and the module header come
- * from ../worker/wasm-binary.mjs, which the codec workers' SIMD shuffle shares.
+ * from @arraystore/core/wasm-binary, which the SIMD shuffle shares.
  */
 
-import { sleb, uleb } from "../worker/wasm-binary.mjs";
+import { sleb, uleb } from "@arraystore/core/wasm-binary";
 
 export const I32 = 0x7f;
 export const V128 = 0x7b;
@@ -16,7 +16,7 @@ export {
 	uleb,
 	vec,
 	wasmModule,
-} from "../worker/wasm-binary.mjs";
+} from "@arraystore/core/wasm-binary";
 
 export const get = (i: number): number[] => [0x20, i];
 export const set = (i: number): number[] => [0x21, i];

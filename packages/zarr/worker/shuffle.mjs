@@ -8,10 +8,10 @@
 //   byte e/8), rows ordered j*8+i. c-blosc 1.x only bit-shuffles when the element count is a
 //   multiple of 8 and copies the block unchanged otherwise.
 //
-// 4- and 8-byte elements in blocks of 16 go through WebAssembly SIMD (shuffle-simd.mjs, about
-// 0.1-0.3 ms per MiB); the rest through word-at-a-time loops where the views allow (about
-// 0.5-1 ms per MiB). Plain JavaScript: it runs in the codec worker threads too.
-import { simdShuffle } from "./shuffle-simd.mjs";
+// 4- and 8-byte elements in blocks of 16 go through WebAssembly SIMD
+// (@arraystore/core/shuffle-simd, about 0.1-0.3 ms per MiB); the rest through word-at-a-time
+// loops where the views allow (about 0.5-1 ms per MiB). Plain JavaScript: it runs in the codec worker threads too.
+import { simdShuffle } from "@arraystore/core/shuffle-simd";
 
 function aligned(...views) {
 	return views.every((v) => v.byteOffset % 4 === 0);

@@ -2,8 +2,8 @@
 // ../child.ts): writes a 512 MiB gzip + shuffle dataset to FILE block by block (chunks deflated
 // ahead in the thread pool, taken by HDF5's redirected deflate), reads it back through two read
 // workers (each with its own wasm heap), then directly (direct-read.ts), and prints one JSON
-// line: the three sha256, how many chunks each path handled, and the peak RSS after the write
-// and at the end (workers included).
+// line: the three sha256, how many chunks each path handled (and how many were unshuffled with
+// SIMD), and the peak RSS after the write and at the end (workers included).
 import { createHash } from "node:crypto";
 import { parseDType } from "@arraystore/core";
 import { createRegistry } from "@arraystore/core/node";
@@ -82,6 +82,7 @@ process.stdout.write(
 		deflated,
 		workerReads,
 		directChunks: directReadStats().chunks,
+		directSimd: directReadStats().simd,
 		afterWrite,
 		peak: process.resourceUsage().maxRSS * 1024,
 	})}\n`,

@@ -1,4 +1,4 @@
-/** Types of wasm-binary.mjs (plain JavaScript shared with the worker threads). */
+/** Types of wasm-binary.mjs (plain JavaScript shared with worker threads). */
 export declare function uleb(n: number): number[];
 export declare function sleb(n: number): number[];
 export declare const vec: (

@@ -1,6 +1,7 @@
-// The WebAssembly binary format pieces both assemblers need: the codec workers' SIMD shuffle
-// (shuffle-simd.mjs) and the main thread's LZ4 decoder and unshuffle (src/wasm-asm.ts re-exports
-// these). Plain JavaScript, so the worker threads load it without package code.
+// The WebAssembly binary format pieces our small assemblers need: the SIMD byte shuffle
+// (shuffle-simd.mjs) and the Zarr package's LZ4 decoder and unshuffle (its src/wasm-asm.ts
+// re-exports these). Plain JavaScript (`@arraystore/core/wasm-binary`), so worker threads load
+// it without a build.
 
 /** Unsigned LEB128. */
 export function uleb(n) {
