@@ -11,6 +11,7 @@ import { hdf5Adapter } from "@arraystore/hdf5";
 import { directReadStats } from "../../dist/direct-read.js";
 import { nativeDeflateStats } from "../../dist/native-deflate.js";
 import { readPoolStats } from "../../dist/read-pool.js";
+import { writeRows } from "./write-rows.mjs";
 
 const COLS = 4096;
 const ROWS = 32768; // 512 MiB of float32
@@ -44,28 +45,17 @@ async function readAll(options) {
 }
 
 const registry = createRegistry([hdf5Adapter]);
-const expected = createHash("sha256");
-const w = await registry.create(`${file}#/data`, {
-	dtype: parseDType("<f4"),
-	shape: [ROWS, COLS],
-	chunks: CHUNKS,
-	codecs: [{ name: "shuffle" }, { name: "gzip", config: { level: 1 } }],
-});
-try {
-	const step = w.info.blockShape[0];
-	const block = new Float32Array(step * COLS);
-	for (let r = 0; r < ROWS; r += step) {
-		const n = Math.min(step, ROWS - r);
-		const part = n === step ? block : block.subarray(0, n * COLS);
-		fillRows(part, r);
-		expected.update(
-			new Uint8Array(part.buffer, part.byteOffset, part.byteLength),
-		);
-		await w.write([{ start: r, stop: r + n }], part);
-	}
-} finally {
-	await w.close();
-}
+const written = await writeRows(
+	await registry.create(`${file}#/data`, {
+		dtype: parseDType("<f4"),
+		shape: [ROWS, COLS],
+		chunks: CHUNKS,
+		codecs: [{ name: "shuffle" }, { name: "gzip", config: { level: 1 } }],
+	}),
+	ROWS,
+	COLS,
+	fillRows,
+);
 const deflated = (await nativeDeflateStats()).taken;
 const afterWrite = process.resourceUsage().maxRSS * 1024;
 
@@ -76,7 +66,7 @@ const workerReads = readPoolStats().reads;
 const direct = await readAll();
 process.stdout.write(
 	`${JSON.stringify({
-		expected: expected.digest("hex"),
+		expected: written.sha256,
 		viaWorkers,
 		direct,
 		deflated,

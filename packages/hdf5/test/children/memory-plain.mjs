@@ -7,6 +7,7 @@ import { statSync } from "node:fs";
 import { parseDType } from "@arraystore/core";
 import { createRegistry } from "@arraystore/core/node";
 import { hdf5Adapter } from "@arraystore/hdf5";
+import { writeRows } from "./write-rows.mjs";
 
 const COLS = 16384; // 64 KiB rows of float32
 const CHUNK_ROWS = 64;
@@ -22,27 +23,16 @@ function fillRows(out, firstRow) {
 }
 
 const registry = createRegistry([hdf5Adapter]);
-const expected = createHash("sha256");
-const w = await registry.create(`${file}#/data`, {
-	dtype: parseDType("<f4"),
-	shape: [ROWS, COLS],
-	chunks: [CHUNK_ROWS, COLS],
-});
-const step = w.info.blockShape[0];
-try {
-	const block = new Float32Array(step * COLS);
-	for (let r = 0; r < ROWS; r += step) {
-		const n = Math.min(step, ROWS - r);
-		const part = n === step ? block : block.subarray(0, n * COLS);
-		fillRows(part, r);
-		expected.update(
-			new Uint8Array(part.buffer, part.byteOffset, part.byteLength),
-		);
-		await w.write([{ start: r, stop: r + n }], part);
-	}
-} finally {
-	await w.close();
-}
+const written = await writeRows(
+	await registry.create(`${file}#/data`, {
+		dtype: parseDType("<f4"),
+		shape: [ROWS, COLS],
+		chunks: [CHUNK_ROWS, COLS],
+	}),
+	ROWS,
+	COLS,
+	fillRows,
+);
 const afterWrite = process.resourceUsage().maxRSS * 1024;
 
 const got = createHash("sha256");
@@ -58,9 +48,9 @@ try {
 }
 process.stdout.write(
 	`${JSON.stringify({
-		expected: expected.digest("hex"),
+		expected: written.sha256,
 		got: got.digest("hex"),
-		writeBlockBytes: step * COLS * 4,
+		writeBlockBytes: written.blockBytes,
 		blocks,
 		fileSize: statSync(file).size,
 		afterWrite,
