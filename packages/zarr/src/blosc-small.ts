@@ -20,7 +20,7 @@ const FORMAT_LZ4 = 1;
 // Frames with larger splits or blocks go to the kernel (the module's memory never shrinks).
 const MAX_SPAN = 8 * 1024 * 1024;
 
-/** Byte unshuffle of one block (worker/shuffle.mjs `byteUnshuffle`). */
+/** Byte unshuffle of one block (`byteUnshuffle` of @arraystore/core/shuffle). */
 export type Unshuffle = (src: Uint8Array, dst: Uint8Array, ts: number) => void;
 
 const align = (n: number): number => Math.ceil(n / 16) * 16;

@@ -8,6 +8,7 @@
  */
 import type { Region, StridedView } from "@arraystore/core";
 import { planBlosc } from "./blosc-ranges.js";
+import { byteUnshuffle } from "@arraystore/core/shuffle";
 import { decodeBloscSmall, type Unshuffle } from "./blosc-small.js";
 import type { ChunkCodec } from "./chunk-codec.js";
 import { gridCoords, overlap } from "./grid.js";
@@ -100,21 +101,15 @@ export interface SmallReadIo {
 	readonly release: (bytes: Uint8Array) => void;
 }
 
-const SHUFFLE_URL: URL = new URL("../worker/shuffle.mjs", import.meta.url);
 let io: Promise<SmallReadIo> | undefined;
 
 /** The kernel, loaded, as a small read uses it. */
 export function smallReadIo(): Promise<SmallReadIo> {
-	io ??= Promise.all([
-		loadKernel(),
-		import(/* @vite-ignore */ SHUFFLE_URL.href) as Promise<{
-			byteUnshuffle: Unshuffle;
-		}>,
-	]).then(([k, sh]) => ({
+	io ??= loadKernel().then((k) => ({
 		alloc: k.lend,
 		release: k.release,
 		native: k.nativeCodecs(),
-		unshuffle: sh.byteUnshuffle,
+		unshuffle: byteUnshuffle,
 	}));
 	return io;
 }

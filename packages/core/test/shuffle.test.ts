@@ -1,11 +1,13 @@
-// The SIMD byte shuffle (wasm/shuffle-simd.mjs) against a byte-by-byte reference of the layout
-// HDF5's shuffle filter and blosc share: byte j of element i at j * n + i.
+// The byte shuffle (threads/shuffle.mjs) and its SIMD part (threads/shuffle-simd.mjs) against a
+// byte-by-byte reference of the layout HDF5's shuffle filter and blosc share: byte j of element
+// i at j * n + i, trailing bytes of no whole element unchanged at the end.
 import { describe, expect, it } from "vitest";
-import { simdShuffle, simdUnshuffled } from "../wasm/shuffle-simd.mjs";
+import { byteShuffle, byteUnshuffle } from "../threads/shuffle.mjs";
+import { simdShuffle, simdUnshuffled } from "../threads/shuffle-simd.mjs";
 
 function reference(src: Uint8Array, size: number): Uint8Array {
-	const n = src.length / size;
-	const out = new Uint8Array(src.length);
+	const n = Math.floor(src.length / size);
+	const out = src.slice();
 	for (let i = 0; i < n; i++)
 		for (let j = 0; j < size; j++) out[j * n + i] = src[i * size + j] as number;
 	return out;
@@ -22,6 +24,34 @@ function random(bytes: number, seed: number): Uint8Array {
 	}
 	return out;
 }
+
+describe("byteShuffle", () => {
+	// Element sizes and counts for every path: SIMD (4, 8 × 16k), word loops (n % 4 = 0),
+	// byte loops, trailing bytes, one element, and views that start off a word boundary.
+	for (const size of [1, 2, 3, 4, 8, 16]) {
+		for (const n of [0, 1, 5, 12, 64, 1000]) {
+			for (const [offset, tail] of [
+				[0, 0],
+				[1, 0],
+				[0, 3],
+			] as const) {
+				it(`${n} elements of ${size} bytes (offset ${offset}, ${tail} trailing bytes)`, () => {
+					const bytes = n * size + tail;
+					const plain = random(bytes + offset, bytes * 7 + size).subarray(
+						offset,
+					);
+					const want = reference(plain, size);
+					const out = new Uint8Array(bytes + offset).subarray(offset);
+					byteShuffle(plain, out, size);
+					expect(Buffer.compare(out, want)).toBe(0);
+					const back = new Uint8Array(bytes + offset).subarray(offset);
+					byteUnshuffle(want, back, size);
+					expect(Buffer.compare(back, plain)).toBe(0);
+				});
+			}
+		}
+	}
+});
 
 describe("shuffle-simd", () => {
 	for (const size of [4, 8]) {
