@@ -1,9 +1,8 @@
 /**
  * Reads and writes boxes of a Zarr array chunk by chunk: missing chunks read as the fill
  * value, chunks (shards) a write covers whole go to the codec workers in batches, partial
- * chunk writes are read-modify-write under a per-chunk (per-shard) lock, chunks equal to the
- * fill value are not stored, shards are rebuilt with their index. Bytes move in
- * the stored byte order; boxes are in the array's storage order (C or F).
+ * chunk writes are read-modify-write (chunk-update.ts) under a per-chunk (per-shard) lock.
+ * Bytes move in the stored byte order; boxes are in the array's storage order (C or F).
  */
 import {
 	copyElements,
@@ -14,7 +13,8 @@ import {
 } from "@arraystore/core";
 import { readOnWorkers } from "./batch-read.js";
 import { type EngineGeometry, sharedBox, writeWhole } from "./batch-write.js";
-import { ChunkCodec, fillWith, isAllFill } from "./chunk-codec.js";
+import { ChunkCodec } from "./chunk-codec.js";
+import { ChunkUpdater } from "./chunk-update.js";
 import {
 	chunkInBounds,
 	chunkRanges,
@@ -23,12 +23,11 @@ import {
 	overlap,
 	permutedStrides,
 	prod,
-	sameRegion,
 } from "./grid.js";
 import { pooledAlloc, releaseEncoded } from "./kernel.js";
 import { type KeyedLock, runLimited } from "./lock.js";
 import type { ArrayMeta } from "./metadata.js";
-import { assembleShard, loadShard } from "./shard-index.js";
+import { loadShard } from "./shard-index.js";
 import { isSmallRead, readSmall, type SmallReadTarget } from "./small-read.js";
 import {
 	readSmallSharded,
@@ -65,6 +64,8 @@ export class ChunkEngine {
 	readonly #fill: Uint8Array;
 	// Indexes of recently read shards (small reads).
 	readonly #indexes = new ShardIndexCache();
+	// Read-modify-write of the chunks (shards) a write covers in part.
+	readonly #updater: ChunkUpdater;
 
 	constructor(ctx: EngineContext, meta: ArrayMeta) {
 		this.#ctx = ctx;
@@ -83,6 +84,14 @@ export class ChunkEngine {
 			},
 		);
 		this.#fill = meta.fill ?? new Uint8Array(meta.dtype.itemsize);
+		this.#updater = new ChunkUpdater({
+			ctx,
+			meta: () => this.#meta,
+			codec: this.#codec,
+			unit: this.#unit,
+			unitStrides: this.#unitStrides,
+			fill: this.#fill,
+		});
 	}
 
 	/** Replaces the metadata (after a resize; same chunking and codecs). */
@@ -331,8 +340,8 @@ export class ChunkEngine {
 			const key = this.#key(c);
 			return this.#ctx.locks.with(this.#ctx.store.path(key), () =>
 				meta.plan.shard
-					? this.#writeShard(region, c, key, src, signal)
-					: this.#writeChunk(region, c, key, src, signal),
+					? this.#updater.writeShard(region, c, key, src, signal)
+					: this.#updater.writeChunk(region, c, key, src, signal),
 			);
 		});
 		const [a, b] = await Promise.allSettled([
@@ -359,151 +368,6 @@ export class ChunkEngine {
 			pool,
 			key: (coords) => this.#key(coords),
 		};
-	}
-
-	// Builds the new raw bytes of one (inner) chunk: existing content (or fill) overlaid with the box.
-	async #updatedUnit(
-		region: Region,
-		g: readonly number[],
-		existing: () => Promise<Uint8Array | null>,
-		src: (pos: readonly number[]) => StridedView,
-	): Promise<Uint8Array | null> {
-		const meta = this.#meta;
-		const unit = this.#unit;
-		const inb = chunkInBounds(meta.shape, unit, g);
-		if (!inb) return null;
-		const ov = overlap(region, unit, g) as Region;
-		const origin = g.map((c, d) => c * (unit[d] as number));
-		const whole = ov.shape.every((n, d) => n === unit[d]);
-		if (whole) {
-			// The chunk is a run of the source bytes laid out as the chunk stores them: encode
-			// (or store) that run itself, when it never leaves this thread.
-			const from = src(ov.start);
-			const contiguous = ov.shape.every(
-				(n, d) => n === 1 || from.strides[d] === this.#unitStrides[d],
-			);
-			if (contiguous && (await this.#codec.encodesInPlace())) {
-				const at = from.base * meta.dtype.itemsize;
-				return from.bytes.subarray(at, at + this.#codec.chunkBytes);
-			}
-		}
-		let raw: Uint8Array | null = null;
-		if (!sameRegion(ov, inb)) {
-			const enc = await existing();
-			if (enc) raw = await this.#codec.decode(enc);
-			// A codec-less chunk (or a checksum-only one) decodes to the stored bytes themselves
-			// or a view of them: copy before changing them and before `enc` goes back to the pool.
-			if (raw && enc && raw.buffer === enc.buffer) raw = raw.slice();
-			if (enc) releaseEncoded(enc);
-		}
-		if (!raw) {
-			raw = new Uint8Array(new ArrayBuffer(this.#codec.chunkBytes));
-			if (!whole) fillWith(raw, this.#fill);
-		}
-		copyElements(
-			src(ov.start),
-			{
-				bytes: raw,
-				base: offsetOf(ov.start, origin, this.#unitStrides),
-				strides: this.#unitStrides,
-			},
-			ov.shape,
-			meta.dtype.itemsize,
-		);
-		return raw;
-	}
-
-	#isEmpty(raw: Uint8Array): boolean {
-		return (
-			!this.#ctx.writeEmptyChunks &&
-			this.#meta.fill !== null &&
-			isAllFill(raw, this.#fill)
-		);
-	}
-
-	async #writeChunk(
-		region: Region,
-		coords: readonly number[],
-		key: string,
-		src: (pos: readonly number[]) => StridedView,
-		signal?: AbortSignal,
-	): Promise<void> {
-		const raw = await this.#updatedUnit(
-			region,
-			coords,
-			() =>
-				this.#ctx.store.get(key, signal, pooledAlloc()).then((b) => b ?? null),
-			src,
-		);
-		if (!raw || this.#isEmpty(raw)) {
-			await this.#ctx.store.delete(key);
-			return;
-		}
-		const enc = await this.#codec.encode(raw, true);
-		try {
-			signal?.throwIfAborted();
-			await this.#ctx.store.set(key, enc);
-		} finally {
-			releaseEncoded(enc);
-		}
-	}
-
-	async #writeShard(
-		region: Region,
-		coords: readonly number[],
-		key: string,
-		src: (pos: readonly number[]) => StridedView,
-		signal?: AbortSignal,
-	): Promise<void> {
-		const meta = this.#meta;
-		const outer = meta.chunkShape;
-		const inner = this.#unit;
-		const plan = meta.plan.shard;
-		if (!plan) return;
-		const perShard = outer.map((s, d) => s / (inner[d] as number));
-		const count = prod(perShard);
-		const shardOv = overlap(region, outer, coords) as Region;
-		const shardInb = chunkInBounds(meta.shape, outer, coords) as Region;
-		const shard = sameRegion(shardOv, shardInb)
-			? null
-			: await loadShard(this.#ctx.store, plan, key, count, [], true);
-		const base = coords.map(
-			(c, d) => (c * (outer[d] as number)) / (inner[d] as number),
-		);
-		const all = [
-			...gridCoords(
-				perShard.map(
-					(n, d) =>
-						[base[d] as number, (base[d] as number) + n] as [number, number],
-				),
-			),
-		];
-		const parts: (Uint8Array | null)[] = new Array(count).fill(null);
-		const old = (k: number): Uint8Array | null => {
-			const e = shard?.entries[k];
-			return e && shard?.bytes
-				? shard.bytes.subarray(e.offset, e.offset + e.nbytes)
-				: null;
-		};
-		const tasks = all.map((g, k) => async () => {
-			if (!chunkInBounds(meta.shape, inner, g)) return;
-			if (!overlap(region, inner, g)) {
-				parts[k] = old(k);
-				return;
-			}
-			const raw = await this.#updatedUnit(region, g, async () => old(k), src);
-			parts[k] =
-				!raw || this.#isEmpty(raw) ? null : await this.#codec.encode(raw, true);
-		});
-		await runLimited(tasks, this.#ctx.concurrency, signal);
-		if (parts.every((p) => p === null)) {
-			await this.#ctx.store.delete(key);
-			return;
-		}
-		const bytes = await assembleShard(plan, parts);
-		for (const p of parts) if (p) releaseEncoded(p);
-		signal?.throwIfAborted();
-		await this.#ctx.store.set(key, bytes);
 	}
 
 	/**
