@@ -7,8 +7,8 @@
  * others on the calling thread when the chain allows.
  */
 import type { Region, StridedView } from "@arraystore/core";
-import { planBlosc } from "./blosc-ranges.js";
 import { byteUnshuffle } from "@arraystore/core/shuffle";
+import { planBlosc } from "./blosc-ranges.js";
 import { decodeBloscSmall, type Unshuffle } from "./blosc-small.js";
 import type { ChunkCodec } from "./chunk-codec.js";
 import { gridCoords, overlap } from "./grid.js";
