@@ -5,8 +5,7 @@
  * 512 KiB blocks thus reads about half of the chunk file.
  */
 
-/** Size of a blosc 1.x frame header. */
-export const BLOSC_HEADER = 16;
+import { BLOSC_HEADER, MEMCPYED } from "../worker/blosc-layout.mjs";
 
 // Compressors (bits 5-7 of the flags) the kernel decodes block by block natively, and
 // whether they need the native lz4 or zstd module: other frames are decoded whole.
@@ -15,7 +14,6 @@ const PARTIAL_FORMATS: Readonly<Record<number, "lz4" | "zstd" | "zlib">> = {
 	3: "zlib",
 	4: "zstd",
 };
-const MEMCPYED = 0x02;
 
 /** The byte range [from, to) of a frame to read besides its first `head` bytes. */
 export interface BloscPlan {

@@ -6,16 +6,17 @@
  * uncompressed, bit-shuffled, or anything that does not add up) are left to the kernel's
  * decoder, which also gives the verdict on malformed ones.
  */
-import { BLOSC_HEADER, planBlosc } from "./blosc-ranges.js";
+import {
+	BLOSC_HEADER,
+	blockSplits,
+	DOBITSHUFFLE,
+	DONT_SPLIT,
+	DOSHUFFLE,
+	MEMCPYED,
+} from "../worker/blosc-layout.mjs";
+import { planBlosc } from "./blosc-ranges.js";
 import { LZ4_SLACK, lz4Wasm, UNSHUFFLE_SLACK } from "./lz4-wasm.js";
 
-// c-blosc 1.x split rules (as worker/blosc-frame.mjs).
-const MIN_BUFFERSIZE = 128;
-const MAX_SPLITS = 16;
-const DOSHUFFLE = 0x1;
-const MEMCPYED = 0x2;
-const DOBITSHUFFLE = 0x4;
-const DONT_SPLIT = 0x10;
 const FORMAT_LZ4 = 1;
 // Frames with larger splits or blocks go to the kernel (the module's memory never shrinks).
 const MAX_SPAN = 8 * 1024 * 1024;
@@ -96,13 +97,7 @@ export function decodeBloscSmall(
 	for (let j = first; j <= last; j++) {
 		const lo = j * bs;
 		const bsize = Math.min(bs, nbytes - lo);
-		const nsplits =
-			!dontSplit &&
-			ts <= MAX_SPLITS &&
-			Math.floor(bsize / ts) >= MIN_BUFFERSIZE &&
-			bsize === bs
-				? ts
-				: 1;
+		const nsplits = blockSplits(dontSplit, ts, bsize, bs);
 		const neblock = Math.floor(bsize / nsplits);
 		let at = view.getUint32(BLOSC_HEADER + 4 * j, true);
 		for (let k = 0; k < nsplits; k++) {

@@ -18,6 +18,16 @@
 //
 // Plain JavaScript: it runs in the codec worker threads too (see codec-kernel.mjs).
 
+import {
+	blockSplits,
+	DOBITSHUFFLE,
+	DONT_SPLIT,
+	DOSHUFFLE,
+	BLOSC_HEADER as HEADER,
+	MAX_SPLITS,
+	MEMCPYED,
+	MIN_BUFFERSIZE,
+} from "./blosc-layout.mjs";
 import { give, take } from "./buffer-pool.mjs";
 import {
 	lz4BlockCompress,
@@ -36,20 +46,13 @@ import {
 	byteUnshuffle,
 } from "./shuffle.mjs";
 
-const HEADER = 16;
 // Marks the zstd decoder, which runs synchronously into the destination (see bloscDecode).
 const ZSTD_INTO = () => {
 	throw new Error("blosc: zstd splits decode in place");
 };
-const MIN_BUFFERSIZE = 128;
-const MAX_SPLITS = 16;
 const MAX_TYPESIZE = 255;
 const L1 = 32 * 1024;
 const MAX_BUFFERSIZE = 2 ** 31 - 1 - HEADER;
-const DOSHUFFLE = 0x1;
-const MEMCPYED = 0x2;
-const DOBITSHUFFLE = 0x4;
-const DONT_SPLIT = 0x10;
 
 /** blosc compressor codes (header bits 5-7) by name. */
 const FORMAT = { blosclz: 0, lz4: 1, lz4hc: 1, snappy: 2, zlib: 3, zstd: 4 };
@@ -368,15 +371,7 @@ function placeSplits(
 	for (let j = first; j <= last; j++) {
 		const lo = j * bs;
 		const bsize = Math.min(bs, nbytes - lo);
-		const leftover = bsize < bs;
-		// c-blosc 1.x: split unless the frame says not to (older frames: by the same rule).
-		const nsplits =
-			!dontSplit &&
-			ts <= MAX_SPLITS &&
-			Math.floor(bsize / ts) >= MIN_BUFFERSIZE &&
-			!leftover
-				? ts
-				: 1;
+		const nsplits = blockSplits(dontSplit, ts, bsize, bs);
 		const neblock = Math.floor(bsize / nsplits);
 		let at = u32(bytes, HEADER + 4 * j);
 		for (let k = 0; k < nsplits; k++) {
