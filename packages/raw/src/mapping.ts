@@ -102,18 +102,18 @@ export class WindowedMapping implements ByteIo {
 	}
 
 	// Not async: the copy is synchronous, and a small read should not pay for another promise
-	// and microtask turn (see readSync).
+	// and microtask turn.
 	read(runs: RunCursor, out: Uint8Array, signal?: AbortSignal): Promise<void> {
 		try {
-			this.readSync(runs, out, signal);
+			this.#readSync(runs, out, signal);
 			return DONE;
 		} catch (err) {
 			return Promise.reject(err);
 		}
 	}
 
-	/** {@link read}, on the calling thread: mappings are plain memory. */
-	readSync(runs: RunCursor, out: Uint8Array, signal?: AbortSignal): void {
+	// The copy of `read`, on the calling thread: mappings are plain memory.
+	#readSync(runs: RunCursor, out: Uint8Array, signal?: AbortSignal): void {
 		signal?.throwIfAborted();
 		if (this.#strided(runs, out, false)) return;
 		let sinceCheck = 0;
