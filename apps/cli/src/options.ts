@@ -27,6 +27,7 @@ export const OPTIONS = {
 	resume: { type: "boolean" },
 	verify: { type: "boolean" },
 	fsync: { type: "boolean" },
+	"page-cache": { type: "boolean" },
 	"dry-run": { type: "boolean", short: "n" },
 	json: { type: "boolean" },
 	quiet: { type: "boolean", short: "q" },

@@ -13,7 +13,7 @@ import { OUTPUT_EXTENSIONS } from "./adapters.js";
 import { UsageError } from "./errors.js";
 import { type PreparedJob, prepareJob } from "./job.js";
 import type { Flags } from "./options.js";
-import { type Source, streamingOptions } from "./source.js";
+import { outputOptions, type Source } from "./source.js";
 
 /** "out/" (or "out\\"): a directory receiving one output per source or per array. */
 export function isDirectoryTarget(dst: string): boolean {
@@ -45,7 +45,7 @@ export async function prepareJobs(
 		select = [{ source: source.inner }];
 	const targetOptionsFor = (t: { readonly name: string }) => ({
 		zarrFormat,
-		...streamingOptions(t.name),
+		...outputOptions(t.name, flags["page-cache"] === true),
 	});
 	const directory = isDirectoryTarget(dst);
 	const stem = basename(

@@ -1,4 +1,12 @@
-import { existsSync, readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import {
+	closeSync,
+	constants,
+	existsSync,
+	openSync,
+	readFileSync,
+	writeFileSync,
+} from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
@@ -61,6 +69,8 @@ describe("cli e2e: entry points", () => {
 			"--overwrite",
 			"--resume",
 			"--verify",
+			"--fsync",
+			"--page-cache",
 			"--dry-run",
 			"--json",
 			"--quiet",
@@ -185,6 +195,87 @@ describe("cli e2e: info, ls and --json", () => {
 		for (const a of done.outputs[0]?.arrays ?? [])
 			expect(a.blocksVerified).toBe(a.blocksWritten);
 		expect(done.peakRss).toBeGreaterThan(0);
+	});
+});
+
+// Bytes of `file` in the page cache (util-linux fincore), or null without fincore.
+function residentBytes(file: string): number | null {
+	const r = spawnSync(
+		"fincore",
+		["--bytes", "--noheadings", "--output", "RES", file],
+		{
+			encoding: "utf8",
+		},
+	);
+	return r.status === 0 ? Number(r.stdout.trim()) : null;
+}
+
+// Whether `dir`'s file system takes O_DIRECT (tmpfs on old kernels and some FUSE ones do not).
+function takesDirect(dir: string): boolean {
+	const probe = join(dir, "probe");
+	writeFileSync(probe, "");
+	try {
+		closeSync(openSync(probe, constants.O_WRONLY | constants.O_DIRECT));
+		return true;
+	} catch {
+		return false;
+	}
+}
+
+describe("cli e2e: output writes", () => {
+	it("writes npy outputs past the page cache by default and through it with --page-cache, the same bytes", async () => {
+		await using tmp = await tempDir();
+		// 24 MiB of float32 as Zarr v3 in 4 MiB chunks: the copy's blocks are the chunks, long
+		// enough to be written directly.
+		const shape = [1536, 4096];
+		const values = new Float32Array(1536 * 4096).map(
+			(_, i) => (i % 9973) * 0.5 - 7,
+		);
+		const bytes = new Uint8Array(values.buffer);
+		const dat = tmp.join("a.dat");
+		await writeFile(dat, bytes);
+		const zarr = tmp.join("a.zarr");
+		const made = await convert([
+			dat,
+			zarr,
+			"--dtype",
+			"<f4",
+			"--shape",
+			shape.join(","),
+			"--chunks",
+			"256,4096",
+			"--codec",
+			"zstd:1",
+			"--quiet",
+		]);
+		expect(made.code, made.stderr).toBe(0);
+		const direct = tmp.join("direct.npy");
+		const cached = tmp.join("cached.npy");
+		for (const [out, flags] of [
+			[direct, []],
+			[cached, ["--page-cache"]],
+		] as const) {
+			const r = await convert([zarr, out, "--quiet", ...flags]);
+			expect(r.code, r.stderr).toBe(0);
+		}
+		const resident = [residentBytes(direct), residentBytes(cached)];
+		const a = readFileSync(direct);
+		const b = readFileSync(cached);
+		expect(a.length).toBe(b.length);
+		expect(Buffer.compare(a, b)).toBe(0);
+		expect(Buffer.compare(a.subarray(a.length - bytes.length), bytes)).toBe(0);
+		if (resident[0] === null || resident[1] === null)
+			skipNote(
+				"cli e2e: page-cache residency",
+				"fincore (util-linux) is missing",
+			);
+		else if (!takesDirect(tmp.path))
+			skipNote("cli e2e: page-cache residency", `${tmp.path} refuses O_DIRECT`);
+		else {
+			// Only the unaligned head and tail of each block went through the page cache.
+			expect(resident[0]).toBeLessThan(1024 * 1024);
+			expect(resident[1]).toBeGreaterThan(bytes.length / 2);
+		}
 	});
 });
 

@@ -17,6 +17,7 @@ import { detectCodec } from "./joblib/compressed.js";
 import { MmpContainer } from "./mmappickle/container.js";
 import { MmpFile } from "./mmappickle/file.js";
 import { parseHeader } from "./mmappickle/format.js";
+import { regionIo } from "./open-ref.js";
 import { ownedDriver } from "./owned-driver.js";
 import { PickleFile, type PickleFileOptions } from "./pickle-file.js";
 import type { VmLimits } from "./pickle-vm/vm.js";
@@ -70,12 +71,8 @@ export interface MmappickleAdapterOptions {
 	readonly maxDecoderMemory?: number;
 	/** false: read and write array data with positional I/O instead of memory maps. */
 	readonly mmap?: boolean;
-}
-
-function mmapOption(o: Readonly<Record<string, unknown>> | undefined): {
-	mmap?: boolean;
-} {
-	return o?.mmap === false ? { mmap: false } : {};
+	/** With `mmap: false`: writes of 1 MiB and more bypass the page cache (O_DIRECT) where allowed. */
+	readonly directWrites?: boolean;
 }
 
 function mmpOptions(o: Readonly<Record<string, unknown>> | undefined): {
@@ -103,7 +100,7 @@ function pickleOptions(
 		...(vmLimits ? { vmLimits } : {}),
 		...(typeof max === "number" ? { maxDecompressedBytes: max } : {}),
 		...(typeof mem === "number" ? { maxDecoderMemory: mem } : {}),
-		...mmapOption(o),
+		...(o?.mmap === false ? { mmap: false } : {}),
 	};
 }
 
@@ -141,10 +138,7 @@ export const mmappickleAdapter: ArrayAdapter = {
 			mode: options.mode === "r+" ? "r+" : "r",
 			...mmpOptions(options.adapterOptions),
 		});
-		const container = new MmpContainer(
-			file,
-			mmapOption(options.adapterOptions),
-		);
+		const container = new MmpContainer(file, regionIo(options.adapterOptions));
 		try {
 			return ownedDriver(await container.openArray(options.path, options), () =>
 				container.close(),
@@ -163,10 +157,7 @@ export const mmappickleAdapter: ArrayAdapter = {
 			mode: exists ? "r+" : "w+",
 			...mmpOptions(options.adapterOptions),
 		});
-		const container = new MmpContainer(
-			file,
-			mmapOption(options.adapterOptions),
-		);
+		const container = new MmpContainer(file, regionIo(options.adapterOptions));
 		try {
 			return ownedDriver(
 				await container.createArray(options.path, options),
@@ -185,7 +176,7 @@ export const mmappickleAdapter: ArrayAdapter = {
 				mode,
 				...mmpOptions(options.adapterOptions),
 			}),
-			mmapOption(options.adapterOptions),
+			regionIo(options.adapterOptions),
 		);
 	},
 };

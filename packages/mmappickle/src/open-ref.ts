@@ -24,6 +24,22 @@ export interface RefSource {
 	readonly adapter: string;
 	/** false: positional reads instead of memory maps (bounded resident memory when streaming). */
 	readonly mmap?: boolean;
+	/** Without mmap: long writes bypass the page cache (raw's `directWrites`). */
+	readonly directWrites?: boolean;
+}
+
+/** How array regions reach the file: raw's `mmap` and `directWrites`, as `adapterOptions` give them. */
+export interface RegionIo {
+	readonly mmap?: boolean;
+	readonly directWrites?: boolean;
+}
+
+/** The region options of `io` that differ from raw's defaults (so raw's own checks see only those). */
+export function regionIo(io: RegionIo | undefined): RegionIo {
+	return {
+		...(io?.mmap === false ? { mmap: false } : {}),
+		...(io?.directWrites === true ? { directWrites: true } : {}),
+	};
 }
 
 /** Largest compressed-stream array kept decompressed in memory after its first read. */
@@ -52,7 +68,7 @@ export async function openRef(
 				shape: ref.shape,
 				order,
 				offset: data.offset,
-				...(src.mmap === false ? { mmap: false } : {}),
+				...regionIo(src),
 				...(signal ? { signal } : {}),
 			},
 			{ adapter: src.adapter },

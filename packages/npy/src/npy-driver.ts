@@ -381,6 +381,7 @@ export async function openRegion(
 			windowBytes: options.windowBytes,
 			maxWindows: options.maxWindows,
 			maxPrivateBytes: options.maxPrivateBytes,
+			directWrites: options.directWrites,
 			signal: options.signal,
 		},
 		{ adapter: NPY_ADAPTER },

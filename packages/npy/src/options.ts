@@ -13,7 +13,7 @@ import type { RawRegionOptions } from "@arraystore/raw";
 /** Tuning passed through to raw's region driver. */
 export type RegionTuning = Pick<
 	RawRegionOptions,
-	"mmap" | "windowBytes" | "maxWindows" | "maxPrivateBytes"
+	"mmap" | "windowBytes" | "maxWindows" | "maxPrivateBytes" | "directWrites"
 >;
 
 /** Options the npy reader understands. */
@@ -22,21 +22,22 @@ export interface NpyReadTuning extends RegionTuning {
 	readonly maxHeaderBytes?: number;
 }
 
-/** Reads `mmap`, `windowBytes`, `maxWindows`, `maxPrivateBytes` and `maxHeaderBytes`. */
+/** Reads `mmap`, `directWrites`, `windowBytes`, `maxWindows`, `maxPrivateBytes` and `maxHeaderBytes`. */
 export function readTuning(
 	opts: Readonly<Record<string, unknown>>,
 	target: string,
 	adapter: string,
 ): NpyReadTuning {
 	const out: { -readonly [K in keyof NpyReadTuning]: NpyReadTuning[K] } = {};
-	const mmap = opts.mmap;
-	if (mmap !== undefined) {
-		if (typeof mmap !== "boolean")
-			throw new UnsupportedError("adapterOptions.mmap must be a boolean", {
+	for (const key of ["mmap", "directWrites"] as const) {
+		const v = opts[key];
+		if (v === undefined) continue;
+		if (typeof v !== "boolean")
+			throw new UnsupportedError(`adapterOptions.${key} must be a boolean`, {
 				target,
 				adapter,
 			});
-		out.mmap = mmap;
+		out[key] = v;
 	}
 	for (const key of [
 		"windowBytes",

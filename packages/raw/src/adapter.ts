@@ -47,6 +47,8 @@ export interface RawAdapterOptions {
 	readonly maxWindows?: number;
 	/** Mode c without mmap: cap on privately held written bytes (default 256 MiB). */
 	readonly maxPrivateBytes?: number;
+	/** Without mmap: writes of 1 MiB and more bypass the page cache (O_DIRECT) where allowed (default false). */
+	readonly directWrites?: boolean;
 }
 
 /** The raw adapter, with numpy's copy-on-write (MAP_PRIVATE) for mode c. */
@@ -133,6 +135,8 @@ export function createRawAdapter(defaults: RawAdapterOptions = {}): RawAdapter {
 		maxWindows: optCount(opts, "maxWindows", target) ?? defaults.maxWindows,
 		maxPrivateBytes:
 			optCount(opts, "maxPrivateBytes", target) ?? defaults.maxPrivateBytes,
+		directWrites:
+			optBoolean(opts, "directWrites", target) ?? defaults.directWrites,
 	});
 
 	return {

@@ -54,6 +54,11 @@ export interface RawRegionOptions {
 	readonly maxWindows?: number;
 	/** Mode c without mmap: cap on privately held written bytes (default 256 MiB). */
 	readonly maxPrivateBytes?: number;
+	/**
+	 * Without mmap: writes of 1 MiB and more bypass the page cache (O_DIRECT) where the file
+	 * system allows (default false). For streaming large outputs; see direct-write.ts.
+	 */
+	readonly directWrites?: boolean;
 	readonly signal?: AbortSignal;
 }
 
@@ -292,6 +297,7 @@ export async function driverOnHandle(
 				})
 			: new PositionalFileIo(fh, size, mode, path, {
 					maxPrivateBytes: options.maxPrivateBytes,
+					directWrites: options.directWrites,
 				});
 		return new RawDriver(fh, io, layout, options.mode, path, hooks);
 	} catch (err) {

@@ -11,6 +11,7 @@ import {
 	TruncatedError,
 } from "@arraystore/core";
 import type { ByteIo, ByteIoMode } from "./byte-io.js";
+import { DirectWriter, directSpan } from "./direct-write.js";
 import type { RunCursor } from "./runs.js";
 
 /** Granule of the private copy in mode c. */
@@ -28,6 +29,8 @@ const IO_CHUNK = 2 ** 30;
 export interface FileIoOptions {
 	/** Mode c: cap on privately held written pages; beyond it writes throw LimitExceededError. */
 	readonly maxPrivateBytes?: number;
+	/** Long writes bypass the page cache (O_DIRECT) where the file system allows; see direct-write.ts. */
+	readonly directWrites?: boolean;
 }
 
 /** {@link ByteIo} over positional FileHandle reads and writes. */
@@ -40,6 +43,9 @@ export class PositionalFileIo implements ByteIo {
 	// Mode c: written pages by page index, and pages being loaded (so concurrent writers share one copy).
 	readonly #pages = new Map<number, Uint8Array>();
 	readonly #loading = new Map<number, Promise<Uint8Array>>();
+	readonly #directWrites: boolean;
+	// Opened on the first write long enough for it; null when the file system refuses O_DIRECT.
+	#direct: Promise<DirectWriter | null> | null = null;
 	#size: number;
 
 	constructor(
@@ -55,6 +61,7 @@ export class PositionalFileIo implements ByteIo {
 		this.#target = target;
 		this.#maxPrivateBytes =
 			options.maxPrivateBytes ?? DEFAULT_MAX_PRIVATE_BYTES;
+		this.#directWrites = options.directWrites === true && !mode.private;
 	}
 
 	get size(): number {
@@ -154,6 +161,9 @@ export class PositionalFileIo implements ByteIo {
 
 	async release(): Promise<void> {
 		this.#pages.clear();
+		const direct = this.#direct;
+		this.#direct = null;
+		await (await direct?.catch(() => null))?.close();
 	}
 
 	#checkBounds(pos: number, length: number): void {
@@ -236,7 +246,46 @@ export class PositionalFileIo implements ByteIo {
 		}
 	}
 
+	// A long write: its page-aligned interior goes through the DirectWriter, the unaligned head and
+	// tail (and everything, where O_DIRECT is refused) through the buffered handle.
 	async #pwrite(
+		buf: Uint8Array,
+		at: number,
+		length: number,
+		position: number,
+		signal?: AbortSignal,
+	): Promise<void> {
+		const span = this.#directWrites ? directSpan(position, length) : null;
+		const direct = span === null ? null : await this.#directWriter();
+		if (span === null || direct === null || !direct.usable)
+			return this.#pwriteBuffered(buf, at, length, position, signal);
+		const head = span.start - position;
+		const end = position + length;
+		if (head > 0) await this.#pwriteBuffered(buf, at, head, position, signal);
+		if (!(await direct.write(buf, at + head, span, signal)))
+			await this.#pwriteBuffered(
+				buf,
+				at + head,
+				span.end - span.start,
+				span.start,
+				signal,
+			);
+		if (end > span.end)
+			await this.#pwriteBuffered(
+				buf,
+				at + (span.end - position),
+				end - span.end,
+				span.end,
+				signal,
+			);
+	}
+
+	#directWriter(): Promise<DirectWriter | null> {
+		this.#direct ??= DirectWriter.open(this.#fh, this.#target);
+		return this.#direct;
+	}
+
+	async #pwriteBuffered(
 		buf: Uint8Array,
 		at: number,
 		length: number,

@@ -20,6 +20,7 @@ export {
 	type RawAdapterOptions,
 	rawAdapter,
 } from "./adapter.js";
+export { directWriteStats } from "./direct-write.js";
 export {
 	openRawRegion,
 	type RawRegionDriver,

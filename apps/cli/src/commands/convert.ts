@@ -48,6 +48,7 @@ const CONVERT_FLAGS: readonly (keyof Flags)[] = [
 	"resume",
 	"verify",
 	"fsync",
+	"page-cache",
 	"dry-run",
 	"json",
 	"quiet",

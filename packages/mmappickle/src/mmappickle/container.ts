@@ -22,7 +22,13 @@ import {
 } from "@arraystore/core";
 import { openRawRegion } from "@arraystore/raw";
 import { toAttr } from "../attr-value.js";
-import { openRef, type RefSource, readDataRef } from "../open-ref.js";
+import {
+	openRef,
+	type RefSource,
+	type RegionIo,
+	readDataRef,
+	regionIo,
+} from "../open-ref.js";
 import type { PyValue } from "../pickle-vm/values.js";
 import { refDriver } from "../ref-driver.js";
 import { addValue, MASK_SUFFIX, type Members } from "../tree.js";
@@ -44,14 +50,14 @@ export class MmpContainer implements ContainerDriver {
 	readonly #src: RefSource;
 	#catalog: Promise<Catalog> | undefined;
 
-	constructor(file: MmpFile, options: { readonly mmap?: boolean } = {}) {
+	constructor(file: MmpFile, options: RegionIo = {}) {
 		this.file = file;
 		this.#src = {
 			path: file.path,
 			codec: null,
 			adapter: ADAPTER,
 			readFile: (o, n) => file.read(o, n),
-			...(options.mmap === false ? { mmap: false } : {}),
+			...regionIo(options),
 		};
 	}
 
@@ -232,7 +238,7 @@ export class MmpContainer implements ContainerDriver {
 				shape: frag.shape,
 				order: "C",
 				offset: frag.dataOffset,
-				...(this.#src.mmap === false ? { mmap: false } : {}),
+				...regionIo(this.#src),
 			},
 			{ adapter: ADAPTER },
 		);
