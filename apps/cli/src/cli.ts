@@ -63,7 +63,7 @@ run:
   --fsync                 wait for the disk at every checkpoint and before DST appears (survives
                           a machine crash; off: like cp, writeback is left to the kernel)
   --page-cache            write raw, npy and mmappickle outputs through the page cache (default:
-                          writes of 1 MiB and more bypass it with O_DIRECT where the file system allows)
+                          writes of 2 MiB and more bypass it with O_DIRECT where the file system allows)
   --dry-run, -n           print the plan (arrays, dtypes, chunks, codecs, size, peak memory)
   --json                  one JSON object per line (plan, progress, result or error)
   --quiet, -q             no progress and no summary

@@ -13,7 +13,12 @@ import { OUTPUT_EXTENSIONS } from "./adapters.js";
 import { UsageError } from "./errors.js";
 import { type PreparedJob, prepareJob } from "./job.js";
 import type { Flags } from "./options.js";
-import { outputOptions, type Source } from "./source.js";
+import {
+	DIRECT_STREAM_BLOCK_BYTES,
+	outputOptions,
+	type Source,
+	writesDirect,
+} from "./source.js";
 
 /** "out/" (or "out\\"): a directory receiving one output per source or per array. */
 export function isDirectoryTarget(dst: string): boolean {
@@ -56,6 +61,9 @@ export async function prepareJobs(
 	const named = (t: { readonly name: string }): TreePlanOptions => ({
 		...base,
 		rootName: t.name === "zarr" ? "" : stem,
+		...(writesDirect(t.name, flags["page-cache"] === true)
+			? { streamBlockBytes: DIRECT_STREAM_BLOCK_BYTES }
+			: {}),
 	});
 	if (!directory) {
 		let output = dst;

@@ -77,9 +77,21 @@ export function outputOptions(
 ): Record<string, unknown> {
 	return {
 		...streamingOptions(format),
-		...(!pageCache && DIRECT.has(format) ? { directWrites: true } : {}),
+		...(writesDirect(format, pageCache) ? { directWrites: true } : {}),
 	};
 }
+
+/** Whether {@link outputOptions} has `format`'s long writes bypass the page cache. */
+export function writesDirect(format: string, pageCache: boolean): boolean {
+	return !pageCache && DIRECT.has(format);
+}
+
+/**
+ * Blocks between unchunked layouts when the target writes past the page cache: the disk took
+ * 2.3 s per 2 GiB in 1 MiB direct writes, 1.4 s in 4 MiB ones (buffered copies stay at core's
+ * cache-sized 1 MiB).
+ */
+export const DIRECT_STREAM_BLOCK_BYTES: number = 4 * 1024 * 1024;
 
 const POSITIONAL = new Set(["raw", "npy", "mmappickle", "pickle"]);
 const DIRECT = new Set(["raw", "npy", "mmappickle"]);

@@ -281,6 +281,23 @@ describe("cli: output safety", () => {
 		expect(existsSync(tmp.join("x.zarr"))).toBe(false);
 		expect(existsSync(tmp.join("x.zarr.partial"))).toBe(false);
 	});
+
+	it("plans 4 MiB blocks into an npy written past the page cache, 1 MiB ones with --page-cache", async () => {
+		await using tmp = await tempDir();
+		await makeArray(tmp.join("a.npy"), "<f4", [4096, 1024], (i) => i);
+		const blocks = async (...flags: string[]) => {
+			const r = await run([
+				tmp.join("a.npy"),
+				tmp.join("b.npy"),
+				"--dry-run",
+				...flags,
+			]);
+			expect(r.code, r.err).toBe(0);
+			return /blocks of \[[\d, ]+\] \(([^)]+)\)/.exec(r.out)?.[1];
+		};
+		expect(await blocks()).toBe("4 MiB");
+		expect(await blocks("--page-cache")).toBe("1 MiB");
+	});
 });
 
 describe("cli: errors", () => {

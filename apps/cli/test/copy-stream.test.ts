@@ -24,6 +24,19 @@ describe("copy: streamed contiguous copies", () => {
 			{ maxMemory: 256 * MiB },
 		);
 		expect(chunked.blockBytes).toBeGreaterThan(STREAM_BLOCK_BYTES);
+		// A target written past the page cache asks for larger blocks; the budget still caps them.
+		const direct = planArrayCopy(dtype, {
+			maxMemory: 256 * MiB,
+			streamBlockBytes: 4 * MiB,
+		});
+		expect(direct.blockBytes).toBeGreaterThan(2 * MiB);
+		expect(direct.blockBytes).toBeLessThanOrEqual(4 * MiB);
+		const small = planArrayCopy(dtype, {
+			maxMemory: 64 * MiB,
+			streamBlockBytes: 256 * MiB,
+		});
+		expect(small.blockBytes).toBeLessThanOrEqual(small.budget.maxBlockBytes);
+		expect(small.budget.maxBlockBytes).toBeLessThan(256 * MiB);
 	});
 
 	it("keeps more writes in flight, reuses a fixed set of block buffers and copies every value", async () => {

@@ -71,7 +71,7 @@ export interface MmappickleAdapterOptions {
 	readonly maxDecoderMemory?: number;
 	/** false: read and write array data with positional I/O instead of memory maps. */
 	readonly mmap?: boolean;
-	/** With `mmap: false`: writes of 1 MiB and more bypass the page cache (O_DIRECT) where allowed. */
+	/** With `mmap: false`: writes of 2 MiB and more bypass the page cache (O_DIRECT) where allowed. */
 	readonly directWrites?: boolean;
 }
 

@@ -47,7 +47,7 @@ export interface RawAdapterOptions {
 	readonly maxWindows?: number;
 	/** Mode c without mmap: cap on privately held written bytes (default 256 MiB). */
 	readonly maxPrivateBytes?: number;
-	/** Without mmap: writes of 1 MiB and more bypass the page cache (O_DIRECT) where allowed (default false). */
+	/** Without mmap: writes of 2 MiB and more bypass the page cache (O_DIRECT) where allowed (default false). */
 	readonly directWrites?: boolean;
 }
 

@@ -55,7 +55,7 @@ export interface RawRegionOptions {
 	/** Mode c without mmap: cap on privately held written bytes (default 256 MiB). */
 	readonly maxPrivateBytes?: number;
 	/**
-	 * Without mmap: writes of 1 MiB and more bypass the page cache (O_DIRECT) where the file
+	 * Without mmap: writes of 2 MiB and more bypass the page cache (O_DIRECT) where the file
 	 * system allows (default false). For streaming large outputs; see direct-write.ts.
 	 */
 	readonly directWrites?: boolean;

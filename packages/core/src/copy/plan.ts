@@ -53,6 +53,11 @@ export interface PlanBudgetOptions {
 	readonly prefetch?: number;
 	/** Fixed bytes the caller knows of beyond the engine's reserve (codec worker threads). */
 	readonly extraReserveBytes?: number;
+	/**
+	 * Largest block between two unchunked layouts; default {@link STREAM_BLOCK_BYTES}. A target
+	 * written past the page cache wants larger ones (its disk writes are slower in small pieces).
+	 */
+	readonly streamBlockBytes?: number;
 }
 
 /** The plan of one array. */
@@ -109,7 +114,10 @@ export function planArrayCopy(
 	const cap =
 		sourceChunks || targetChunks
 			? budget.maxBlockBytes
-			: Math.min(budget.maxBlockBytes, STREAM_BLOCK_BYTES);
+			: Math.min(
+					budget.maxBlockBytes,
+					options.streamBlockBytes ?? STREAM_BLOCK_BYTES,
+				);
 	const blockShape =
 		shape.length === 0
 			? []
