@@ -56,6 +56,19 @@ async function directSupported(dir: string): Promise<boolean> {
 	}
 }
 
+// 2 MiB of bytes at offset 0, positional I/O with direct writes asked for.
+function openBytes(path: string, mode: "w+" | "c"): Promise<ArrayDriver> {
+	return openRawRegion(path, {
+		mode,
+		dtype: u1,
+		shape: [2 * MiB],
+		order: "C",
+		offset: 0,
+		mmap: false,
+		directWrites: true,
+	});
+}
+
 describe("raw: direct writes (O_DIRECT)", () => {
 	it("takes the page-aligned interior of writes of 2 MiB and more", () => {
 		expect(DIRECT_MIN_BYTES).toBe(2 * MiB);
@@ -177,15 +190,7 @@ describe("raw: direct writes (O_DIRECT)", () => {
 		await using dir = await tempDir();
 		const supported = await directSupported(dir.path);
 		const path = dir.join("a.dat");
-		const driver = await openRawRegion(path, {
-			mode: "w+",
-			dtype: u1,
-			shape: [2 * MiB],
-			order: "C",
-			offset: 0,
-			mmap: false,
-			directWrites: true,
-		});
+		const driver = await openBytes(path, "w+");
 		await rename(path, dir.join("b.dat"));
 		const before = directWriteStats().bytes;
 		const data = noise(2 * MiB, 9);
@@ -203,15 +208,7 @@ describe("raw: direct writes (O_DIRECT)", () => {
 		const fh = await open(path, "w");
 		await fh.writeFile(original);
 		await fh.close();
-		const driver = await openRawRegion(path, {
-			mode: "c",
-			dtype: u1,
-			shape: [2 * MiB],
-			order: "C",
-			offset: 0,
-			mmap: false,
-			directWrites: true,
-		});
+		const driver = await openBytes(path, "c");
 		const before = directWriteStats().bytes;
 		const data = noise(2 * MiB, 4);
 		await writer(driver)({ start: [0], shape: [2 * MiB] }, data);
