@@ -48,9 +48,10 @@ export async function prepareJobs(
 	}));
 	if (select.length === 0 && source.inner !== null)
 		select = [{ source: source.inner }];
+	const pageCache = flags["page-cache"] === true;
 	const targetOptionsFor = (t: { readonly name: string }) => ({
 		zarrFormat,
-		...outputOptions(t.name, flags["page-cache"] === true),
+		...outputOptions(t.name, pageCache),
 	});
 	const directory = isDirectoryTarget(dst);
 	const stem = basename(
@@ -61,7 +62,7 @@ export async function prepareJobs(
 	const named = (t: { readonly name: string }): TreePlanOptions => ({
 		...base,
 		rootName: t.name === "zarr" ? "" : stem,
-		...(writesDirect(t.name, flags["page-cache"] === true)
+		...(writesDirect(t.name, pageCache)
 			? { streamBlockBytes: DIRECT_STREAM_BLOCK_BYTES }
 			: {}),
 	});

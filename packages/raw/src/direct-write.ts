@@ -67,26 +67,20 @@ export function directSpan(
 	return end - start >= DIRECT_MIN_BYTES ? { start, end } : null;
 }
 
-function newStage(): Uint8Array | null {
-	const wasm = (globalThis as { WebAssembly?: WasmGlobal }).WebAssembly;
-	if (wasm === undefined) return null;
-	return new Uint8Array(
-		new wasm.Memory({ initial: STAGE_BYTES / 65536 }).buffer,
-	);
-}
-
 /** A second, O_DIRECT handle on a file, with its staging buffers. */
 export class DirectWriter {
 	readonly #fh: FileHandle;
 	readonly #target: string;
+	readonly #wasm: WasmGlobal;
 	readonly #free: Uint8Array[] = [];
 	readonly #waiting: ((stage: Uint8Array) => void)[] = [];
 	#stages = 0;
 	#off = false;
 
-	private constructor(fh: FileHandle, target: string) {
+	private constructor(fh: FileHandle, target: string, wasm: WasmGlobal) {
 		this.#fh = fh;
 		this.#target = target;
+		this.#wasm = wasm;
 	}
 
 	/**
@@ -111,6 +105,7 @@ export class DirectWriter {
 			return new DirectWriter(
 				await open(`/proc/self/fd/${fh.fd}`, constants.O_WRONLY | flag),
 				target,
+				wasm,
 			);
 		} catch {
 			return null;
@@ -136,7 +131,6 @@ export class DirectWriter {
 	): Promise<boolean> {
 		if (this.#off) return false;
 		const stage = await this.#take();
-		if (stage === null) return false;
 		try {
 			for (let pos = span.start; pos < span.end; ) {
 				signal?.throwIfAborted();
@@ -182,17 +176,15 @@ export class DirectWriter {
 		return false;
 	}
 
-	async #take(): Promise<Uint8Array | null> {
+	async #take(): Promise<Uint8Array> {
 		const free = this.#free.pop();
 		if (free !== undefined) return free;
 		if (this.#stages < MAX_STAGES) {
-			const stage = newStage();
-			if (stage === null) {
-				this.#off = true;
-				return null;
-			}
 			this.#stages++;
-			return stage;
+			// A WebAssembly memory starts on a page boundary, as O_DIRECT wants.
+			return new Uint8Array(
+				new this.#wasm.Memory({ initial: STAGE_BYTES / 65536 }).buffer,
+			);
 		}
 		return new Promise((resolve) => this.#waiting.push(resolve));
 	}
